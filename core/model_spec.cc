@@ -1,0 +1,115 @@
+#include "core/model_spec.h"
+
+#include <charconv>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace dpmlp {
+namespace {
+
+template <typename E, size_t N>
+E ParseEnum(const std::string& s, const std::string& option, const std::pair<const char*, E> (&table)[N]) {
+  std::string valid;
+  for (const auto& [name, value] : table) {
+    if (s == name) return value;
+    valid += valid.empty() ? name : std::string("|") + name;
+  }
+  throw UsageError("unknown value '" + s + "' for " + option + " (valid: " + valid + ")");
+}
+
+const std::pair<const char*, ActKind> kActs[] = {
+    {"sigmoid", ActKind::kSigmoid},        {"tanh", ActKind::kTanh}, {"relu", ActKind::kRelu},
+    {"leaky_relu", ActKind::kLeakyRelu},   {"elu", ActKind::kElu},   {"maxout", ActKind::kMaxout},
+    {"identity", ActKind::kIdentity}};
+const std::pair<const char*, OutputKind> kOutputs[] = {{"softmax", OutputKind::kSoftmax},
+                                                       {"sigmoid", OutputKind::kSigmoid},
+                                                       {"identity", OutputKind::kIdentity}};
+const std::pair<const char*, LossKind> kLosses[] = {
+    {"cross_entropy", LossKind::kCrossEntropy},
+    {"binary_cross_entropy", LossKind::kBinaryCrossEntropy},
+    {"mse", LossKind::kMse}};
+const std::pair<const char*, InitKind> kInits[] = {{"normal", InitKind::kNormal},
+                                                   {"normal_scaled", InitKind::kNormalScaled},
+                                                   {"small", InitKind::kSmall},
+                                                   {"xavier", InitKind::kXavier},
+                                                   {"he", InitKind::kHe}};
+
+template <typename E, size_t N>
+const char* EnumName(E v, const std::pair<const char*, E> (&table)[N]) {
+  for (const auto& [name, value] : table)
+    if (value == v) return name;
+  return "?";
+}
+
+}  // namespace
+
+const char* Name(ActKind k) { return EnumName(k, kActs); }
+const char* Name(OutputKind k) { return EnumName(k, kOutputs); }
+const char* Name(LossKind k) { return EnumName(k, kLosses); }
+const char* Name(InitKind k) { return EnumName(k, kInits); }
+ActKind ParseActivation(const std::string& s, const std::string& o) { return ParseEnum(s, o, kActs); }
+OutputKind ParseOutput(const std::string& s, const std::string& o) { return ParseEnum(s, o, kOutputs); }
+LossKind ParseLoss(const std::string& s, const std::string& o) { return ParseEnum(s, o, kLosses); }
+InitKind ParseInit(const std::string& s, const std::string& o) { return ParseEnum(s, o, kInits); }
+
+InitKind DefaultInit(ActKind a) {
+  switch (a) {
+    case ActKind::kSigmoid:
+    case ActKind::kTanh:
+    case ActKind::kIdentity:
+      return InitKind::kXavier;
+    default:
+      return InitKind::kHe;
+  }
+}
+
+std::vector<int> ParseLayers(const std::string& s) {
+  std::vector<int> widths;
+  if (s.empty()) return widths;  // no hidden layer: a linear/logistic model
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    int w = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), w);
+    if (ec != std::errc() || end != item.data() + item.size() || w <= 0 || w > 1000000)
+      throw UsageError("--layers: '" + item + "' in '" + s +
+                       "' is not a positive layer width (example: --layers 256,128)");
+    widths.push_back(w);
+  }
+  if (!s.empty() && s.back() == ',')
+    throw UsageError("--layers: empty layer width at the end of '" + s + "'");
+  return widths;
+}
+
+int64_t ModelSpec::parameter_count() const {
+  int64_t n = 0;
+  for (int l = 0; l < num_layers(); ++l)
+    n += static_cast<int64_t>(pre_dim(l)) * in_dim(l) + pre_dim(l);
+  return n;
+}
+
+void ModelSpec::Validate() const {
+  if (input_dim <= 0) throw UsageError("model input width must be positive (got " + std::to_string(input_dim) + ")");
+  if (output_dim <= 0) throw UsageError("model output width must be positive (got " + std::to_string(output_dim) + ")");
+  for (int w : hidden)
+    if (w <= 0) throw UsageError("--layers: layer widths must be positive");
+  if (activation == ActKind::kSigmoid && !(sigmoid_k > 0.0f))
+    throw UsageError("--sigmoid-k must be positive");
+  if ((activation == ActKind::kLeakyRelu || activation == ActKind::kElu) && !(alpha >= 0.0f))
+    throw UsageError("--alpha must be non-negative");
+  if (activation == ActKind::kMaxout && (maxout_pieces < 2 || maxout_pieces > 16))
+    throw UsageError("--maxout-pieces must be between 2 and 16");
+  const bool ok = (output == OutputKind::kSoftmax && loss == LossKind::kCrossEntropy) ||
+                  (output == OutputKind::kSigmoid && loss == LossKind::kBinaryCrossEntropy) ||
+                  (output == OutputKind::kSigmoid && loss == LossKind::kMse) ||
+                  (output == OutputKind::kIdentity && loss == LossKind::kMse);
+  if (!ok)
+    throw UsageError(std::string("--output ") + Name(output) + " does not go with --loss " + Name(loss) +
+                     " (valid pairs: softmax+cross_entropy, sigmoid+binary_cross_entropy, "
+                     "sigmoid+mse, identity+mse)");
+  if (output == OutputKind::kSoftmax && output_dim < 2)
+    throw UsageError("--output softmax needs at least 2 classes");
+}
+
+}  // namespace dpmlp

@@ -1,0 +1,55 @@
+// The architecture of an MLP: layer widths, hidden activation, output, loss and initialisation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dpmlp {
+
+enum class ActKind { kSigmoid, kTanh, kRelu, kLeakyRelu, kElu, kMaxout, kIdentity };
+enum class OutputKind { kSoftmax, kSigmoid, kIdentity };
+enum class LossKind { kCrossEntropy, kBinaryCrossEntropy, kMse };
+enum class InitKind { kNormal, kNormalScaled, kSmall, kXavier, kHe };
+
+struct ModelSpec {
+  int input_dim = 0;
+  std::vector<int> hidden;  // hidden widths, input side first
+  int output_dim = 0;
+  ActKind activation = ActKind::kRelu;
+  float sigmoid_k = 1.0f;   // a = sigmoid(k z) for hidden sigmoid units
+  float alpha = 0.01f;      // leaky ReLU slope / ELU scale
+  int maxout_pieces = 2;
+  OutputKind output = OutputKind::kSoftmax;
+  LossKind loss = LossKind::kCrossEntropy;
+  InitKind init = InitKind::kHe;
+
+  int num_layers() const { return static_cast<int>(hidden.size()) + 1; }
+  // Width of layer l's output after its activation (l = 0 .. num_layers()-1).
+  int out_dim(int l) const { return l + 1 < num_layers() ? hidden[l] : output_dim; }
+  int in_dim(int l) const { return l == 0 ? input_dim : hidden[l - 1]; }
+  // Rows of layer l's weight matrix: out_dim, times the pieces for a maxout hidden layer.
+  int pre_dim(int l) const {
+    return (activation == ActKind::kMaxout && l + 1 < num_layers()) ? out_dim(l) * maxout_pieces
+                                                                     : out_dim(l);
+  }
+  int64_t parameter_count() const;
+  // Throws UsageError naming the option (--layers, --loss, --output, ...) when inconsistent.
+  void Validate() const;
+};
+
+// Names as used on the command line and in files; Parse* throw UsageError naming `option`.
+const char* Name(ActKind k);
+const char* Name(OutputKind k);
+const char* Name(LossKind k);
+const char* Name(InitKind k);
+ActKind ParseActivation(const std::string& s, const std::string& option = "--activation");
+OutputKind ParseOutput(const std::string& s, const std::string& option = "--output");
+LossKind ParseLoss(const std::string& s, const std::string& option = "--loss");
+InitKind ParseInit(const std::string& s, const std::string& option = "--init");
+// The initialisation that suits an activation: He for the ReLU family, Xavier for sigmoid/tanh.
+InitKind DefaultInit(ActKind a);
+// Parses "256,128" into widths; throws UsageError naming --layers on an empty or zero width.
+std::vector<int> ParseLayers(const std::string& s);
+
+}  // namespace dpmlp

@@ -1,0 +1,353 @@
+#include "core/network.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/blas.h"
+#include "core/error.h"
+#include "core/rng.h"
+
+namespace dpmlp {
+
+ParamLayout::ParamLayout(const ModelSpec& spec) {
+  for (int l = 0; l < spec.num_layers(); ++l) {
+    LayerSlot s;
+    s.in = spec.in_dim(l);
+    s.pre = spec.pre_dim(l);
+    s.out = spec.out_dim(l);
+    s.weight_offset = size_;
+    size_ += static_cast<size_t>(s.pre) * s.in;
+    s.bias_offset = size_;
+    size_ += s.pre;
+    layers_.push_back(s);
+  }
+}
+
+std::vector<uint8_t> ParamLayout::WeightMask() const {
+  std::vector<uint8_t> mask(size_, 0);
+  for (const LayerSlot& s : layers_)
+    std::fill(mask.begin() + s.weight_offset, mask.begin() + s.bias_offset, 1);
+  return mask;
+}
+
+template <typename T>
+void InitializeParams(const ModelSpec& spec, uint64_t seed, T* params) {
+  ParamLayout layout(spec);
+  for (int l = 0; l < spec.num_layers(); ++l) {
+    const LayerSlot& s = layout.layers()[l];
+    double wstd = 1.0, bstd = 0.0;
+    switch (spec.init) {
+      case InitKind::kNormal: wstd = 1.0; bstd = 1.0; break;
+      case InitKind::kNormalScaled: wstd = 1.0 / std::sqrt(double(s.in)); bstd = 1.0; break;
+      case InitKind::kSmall: wstd = 0.01; break;
+      case InitKind::kXavier: wstd = std::sqrt(2.0 / (s.in + s.out)); break;
+      case InitKind::kHe: wstd = std::sqrt(2.0 / s.in); break;
+    }
+    const size_t nw = static_cast<size_t>(s.pre) * s.in;
+    for (size_t i = 0; i < nw; ++i)
+      params[s.weight_offset + i] = T(wstd * NormalFromHash(HashKey(seed, RngPurpose::kInit, l, i, 0)));
+    for (int j = 0; j < s.pre; ++j)
+      params[s.bias_offset + j] =
+          bstd == 0.0 ? T(0) : T(bstd * NormalFromHash(HashKey(seed, RngPurpose::kInit, l, j, 1)));
+  }
+}
+
+namespace {
+
+template <typename T>
+inline T Sigmoid(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+// Hidden activation value a = f(z).
+template <typename T>
+inline T Activate(ActKind kind, T z, T k, T alpha) {
+  switch (kind) {
+    case ActKind::kSigmoid: return Sigmoid(k * z);
+    case ActKind::kTanh: return std::tanh(z);
+    case ActKind::kRelu: return z > T(0) ? z : T(0);
+    case ActKind::kLeakyRelu: return z > T(0) ? z : alpha * z;
+    case ActKind::kElu: return z > T(0) ? z : alpha * (std::exp(z) - T(1));
+    case ActKind::kIdentity:
+    case ActKind::kMaxout: return z;
+  }
+  return z;
+}
+
+// f'(z) expressed through a = f(z), so backward needs no second copy of z.
+template <typename T>
+inline T DerivFromOutput(ActKind kind, T a, T k, T alpha) {
+  switch (kind) {
+    case ActKind::kSigmoid: return k * a * (T(1) - a);
+    case ActKind::kTanh: return T(1) - a * a;
+    case ActKind::kRelu: return a > T(0) ? T(1) : T(0);
+    case ActKind::kLeakyRelu: return a > T(0) ? T(1) : alpha;
+    case ActKind::kElu: return a > T(0) ? T(1) : a + alpha;
+    case ActKind::kIdentity:
+    case ActKind::kMaxout: return T(1);
+  }
+  return T(1);
+}
+
+}  // namespace
+
+template <typename T>
+Network<T>::Network(const ModelSpec& spec, int max_rows)
+    : spec_(spec), layout_(spec), max_rows_(std::max(1, max_rows)) {
+  spec_.Validate();
+  params_.assign(layout_.size(), T(0));
+  grads_.assign(layout_.size(), T(0));
+  const int L = spec_.num_layers();
+  z_buf_.resize(L);
+  a_buf_.resize(L);
+  mask_buf_.resize(L);
+  drop_buf_.resize(L);
+  d_buf_.resize(L);
+  argmax_.resize(L);
+  size_t widest = 0;
+  for (int l = 0; l < L; ++l) {
+    const LayerSlot& s = layout_.layers()[l];
+    const size_t rows = static_cast<size_t>(max_rows_);
+    z_buf_[l].assign(rows * s.pre, T(0));
+    a_buf_[l].assign(rows * s.out, T(0));
+    d_buf_[l].assign(rows * s.pre, T(0));
+    if (s.pre != s.out) argmax_[l].assign(rows * s.out, 0);
+    if (l + 1 < L) {
+      mask_buf_[l].assign(rows * s.out, T(0));
+      drop_buf_[l].assign(rows * s.out, T(0));
+    }
+    widest = std::max(widest, rows * s.out);
+    z_.push_back(z_buf_[l].data());
+    a_.push_back(a_buf_[l].data());
+    d_.push_back(d_buf_[l].data());
+    next_input_.push_back(a_buf_[l].data());
+  }
+  scratch_.assign(widest, T(0));
+}
+
+template <typename T>
+void Network<T>::ActivateHidden(int l, int rows) {
+  const LayerSlot& s = layout_.layers()[l];
+  const T* b = params_.data() + s.bias_offset;
+  const T k = T(spec_.sigmoid_k), alpha = T(spec_.alpha);
+  T* z = z_[l];
+  T* a = a_[l];
+  if (spec_.activation == ActKind::kMaxout) {
+    const int pieces = spec_.maxout_pieces;
+    int32_t* arg = argmax_[l].data();
+    for (int r = 0; r < rows; ++r) {
+      T* zr = z + static_cast<size_t>(r) * s.pre;
+      for (int u = 0; u < s.out; ++u) {
+        int best = 0;
+        T best_v = zr[u * pieces] + b[u * pieces];
+        zr[u * pieces] = best_v;
+        for (int p = 1; p < pieces; ++p) {
+          const T v = zr[u * pieces + p] + b[u * pieces + p];
+          zr[u * pieces + p] = v;
+          if (v > best_v) best_v = v, best = p;
+        }
+        a[static_cast<size_t>(r) * s.out + u] = best_v;
+        arg[static_cast<size_t>(r) * s.out + u] = best;
+      }
+    }
+    return;
+  }
+  const ActKind kind = spec_.activation;
+  for (int r = 0; r < rows; ++r) {
+    T* zr = z + static_cast<size_t>(r) * s.pre;
+    T* ar = a + static_cast<size_t>(r) * s.out;
+    for (int j = 0; j < s.pre; ++j) {
+      const T v = zr[j] + b[j];
+      zr[j] = v;
+      ar[j] = Activate(kind, v, k, alpha);
+    }
+  }
+}
+
+template <typename T>
+void Network<T>::Forward(const T* x, int rows, const DropoutSpec* dropout) {
+  if (rows > max_rows_) throw InternalError("Forward: batch larger than the buffers");
+  const int L = spec_.num_layers();
+  dropout_active_ = dropout != nullptr && dropout->p > 0.0;
+  const T* in = x;
+  for (int l = 0; l < L; ++l) {
+    const LayerSlot& s = layout_.layers()[l];
+    const T* w = params_.data() + s.weight_offset;
+    if (rows > 0) Gemm(false, true, rows, s.pre, s.in, T(1), in, s.in, w, s.in, T(0), z_[l], s.pre);
+    if (l + 1 < L) {
+      ActivateHidden(l, rows);
+      next_input_[l] = a_[l];
+      if (dropout_active_) {
+        // Inverted dropout: kept units are scaled by 1/(1-p) so evaluation needs no change.
+        const T keep_scale = T(1.0 / (1.0 - dropout->p));
+        const float p = static_cast<float>(dropout->p);
+        for (int r = 0; r < rows; ++r) {
+          const uint64_t id = dropout->sample_ids[r];
+          for (int u = 0; u < s.out; ++u) {
+            const size_t i = static_cast<size_t>(r) * s.out + u;
+            const uint64_t h = HashKey(dropout->seed, RngPurpose::kDropout, dropout->step, id,
+                                       (static_cast<uint64_t>(l) << 32) | static_cast<uint64_t>(u));
+            const T m = UniformFromHash(h) < p ? T(0) : keep_scale;
+            mask_buf_[l][i] = m;
+            drop_buf_[l][i] = a_[l][i] * m;
+          }
+        }
+        next_input_[l] = drop_buf_[l].data();
+      }
+      in = next_input_[l];
+    } else {
+      // Output layer: bias plus the output activation (softmax via max-shifted exponentials).
+      const T* b = params_.data() + s.bias_offset;
+      for (int r = 0; r < rows; ++r) {
+        T* zr = z_[l] + static_cast<size_t>(r) * s.pre;
+        T* ar = a_[l] + static_cast<size_t>(r) * s.out;
+        for (int j = 0; j < s.pre; ++j) zr[j] += b[j];
+        switch (spec_.output) {
+          case OutputKind::kSoftmax: {
+            const T m = *std::max_element(zr, zr + s.pre);
+            T sum = 0;
+            for (int j = 0; j < s.pre; ++j) sum += (ar[j] = std::exp(zr[j] - m));
+            const T inv = T(1) / sum;
+            for (int j = 0; j < s.pre; ++j) ar[j] *= inv;
+            break;
+          }
+          case OutputKind::kSigmoid:
+            for (int j = 0; j < s.pre; ++j) ar[j] = Sigmoid(zr[j]);
+            break;
+          case OutputKind::kIdentity:
+            std::copy(zr, zr + s.pre, ar);
+            break;
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+BatchStats Network<T>::Loss(int rows, const int32_t* labels, const T* targets, bool want_grad) {
+  const int l = spec_.num_layers() - 1;
+  const int n = spec_.output_dim;
+  const T* z = z_[l];
+  const T* a = a_[l];
+  T* d = d_[l];
+  BatchStats st;
+  st.count = rows;
+  for (int r = 0; r < rows; ++r) {
+    const T* zr = z + static_cast<size_t>(r) * n;
+    const T* ar = a + static_cast<size_t>(r) * n;
+    T* dr = d + static_cast<size_t>(r) * n;
+    const int label = labels ? labels[r] : -1;
+    // The target of output j: a regression value, or the one-hot (or single binary) class.
+    auto target = [&](int j) -> T {
+      if (targets) return targets[static_cast<size_t>(r) * n + j];
+      if (n == 1) return T(label == 1 ? 1 : 0);
+      return T(j == label ? 1 : 0);
+    };
+    double loss = 0.0, sq = 0.0;
+    switch (spec_.loss) {
+      case LossKind::kCrossEntropy: {
+        // -log softmax(z)_y by log-sum-exp, exact even when the probability underflows.
+        const T m = *std::max_element(zr, zr + n);
+        double sum = 0.0;
+        for (int j = 0; j < n; ++j) sum += std::exp(double(zr[j] - m));
+        if (labels) {
+          loss = std::log(sum) - double(zr[label] - m);
+        } else {
+          for (int j = 0; j < n; ++j) loss -= double(target(j)) * (double(zr[j] - m) - std::log(sum));
+        }
+        if (want_grad)
+          for (int j = 0; j < n; ++j) dr[j] = ar[j] - target(j);
+        break;
+      }
+      case LossKind::kBinaryCrossEntropy:
+        for (int j = 0; j < n; ++j) {
+          // max(z,0) - z y + log(1 + e^-|z|): the stable form of -[y log a + (1-y) log(1-a)].
+          const double zj = zr[j], y = target(j);
+          loss += std::max(zj, 0.0) - zj * y + std::log1p(std::exp(-std::fabs(zj)));
+          if (want_grad) dr[j] = ar[j] - T(y);
+        }
+        break;
+      case LossKind::kMse:
+        for (int j = 0; j < n; ++j) {
+          const T e = ar[j] - target(j);
+          loss += double(e) * double(e) / n;
+          if (want_grad) {
+            T g = T(2) * e / T(n);
+            if (spec_.output == OutputKind::kSigmoid) g *= ar[j] * (T(1) - ar[j]);
+            dr[j] = g;
+          }
+        }
+        break;
+    }
+    for (int j = 0; j < n; ++j) {
+      const double e = double(ar[j]) - double(target(j));
+      sq += e * e;
+    }
+    st.loss_sum += loss;
+    st.sq_error_sum += sq;
+    if (labels) {
+      const int pred = n == 1 ? (ar[0] > T(0.5) ? 1 : 0)
+                              : static_cast<int>(std::max_element(ar, ar + n) - ar);
+      st.correct += pred == label ? 1.0 : 0.0;
+    }
+  }
+  return st;
+}
+
+template <typename T>
+void Network<T>::ActivationGrad(int l, int rows) {
+  const LayerSlot& s = layout_.layers()[l];
+  const T k = T(spec_.sigmoid_k), alpha = T(spec_.alpha);
+  const size_t n = static_cast<size_t>(rows) * s.out;
+  T* da = spec_.activation == ActKind::kMaxout ? scratch_.data() : d_[l];
+  if (dropout_active_) {
+    const T* m = mask_buf_[l].data();
+    for (size_t i = 0; i < n; ++i) da[i] *= m[i];
+  }
+  if (spec_.activation == ActKind::kMaxout) {
+    // Only the winning piece of each unit receives the gradient.
+    const int pieces = spec_.maxout_pieces;
+    std::fill(d_[l], d_[l] + static_cast<size_t>(rows) * s.pre, T(0));
+    const int32_t* arg = argmax_[l].data();
+    for (size_t i = 0; i < n; ++i) {
+      const size_t r = i / s.out, u = i % s.out;
+      d_[l][r * s.pre + u * pieces + arg[i]] = da[i];
+    }
+    return;
+  }
+  const T* a = a_[l];
+  const ActKind kind = spec_.activation;
+  for (size_t i = 0; i < n; ++i) da[i] *= DerivFromOutput(kind, a[i], k, alpha);
+}
+
+template <typename T>
+void Network<T>::Backward(const T* x, int rows) {
+  std::fill(grads_.begin(), grads_.end(), T(0));
+  if (rows <= 0) return;
+  for (int l = spec_.num_layers() - 1; l >= 0; --l) {
+    const LayerSlot& s = layout_.layers()[l];
+    const T* in = l == 0 ? x : next_input_[l - 1];
+    T* dw = grads_.data() + s.weight_offset;
+    T* db = grads_.data() + s.bias_offset;
+    const T* d = d_[l];
+    // dW (pre x in) = d^T (pre x rows) * in (rows x in); db = column sums of d.
+    Gemm(true, false, s.pre, s.in, rows, T(1), d, s.pre, in, s.in, T(0), dw, s.in);
+    for (int r = 0; r < rows; ++r) {
+      const T* dr = d + static_cast<size_t>(r) * s.pre;
+      for (int j = 0; j < s.pre; ++j) db[j] += dr[j];
+    }
+    if (l == 0) break;  // the input needs no gradient
+    // dC/da of the layer below (rows x in) = d (rows x pre) * W (pre x in).
+    const T* w = params_.data() + s.weight_offset;
+    T* da = spec_.activation == ActKind::kMaxout ? scratch_.data() : d_[l - 1];
+    Gemm(false, false, rows, s.in, s.pre, T(1), d, s.pre, w, s.in, T(0), da, s.in);
+    ActivationGrad(l - 1, rows);
+  }
+}
+
+template class Network<float>;
+template class Network<double>;
+template void InitializeParams<float>(const ModelSpec&, uint64_t, float*);
+template void InitializeParams<double>(const ModelSpec&, uint64_t, double*);
+
+}  // namespace dpmlp

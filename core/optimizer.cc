@@ -1,0 +1,104 @@
+#include "core/optimizer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace dpmlp {
+
+MomentumSgd::MomentumSgd(const ParamLayout& layout, const SgdOptions& options)
+    : layout_(layout), options_(options), velocity_(layout.size(), 0.0f) {
+  decays_ = layout.WeightMask();
+  if (options_.decay_biases) std::fill(decays_.begin(), decays_.end(), 1);
+}
+
+double MomentumSgd::MeanGradNorm(const float* grad_sum, size_t n, double count) {
+  double sq = 0.0;
+  for (size_t i = 0; i < n; ++i) sq += double(grad_sum[i]) * double(grad_sum[i]);
+  return count > 0 ? std::sqrt(sq) / count : 0.0;
+}
+
+double MomentumSgd::Step(float* params, const float* grad_sum, double count, double lr) {
+  const size_t n = velocity_.size();
+  if (count <= 0) return 0.0;
+  double scale = 1.0 / count;
+  double norm = 0.0;
+  if (options_.clip_norm > 0.0) {
+    norm = MeanGradNorm(grad_sum, n, count);
+    if (norm > options_.clip_norm) scale *= options_.clip_norm / norm;
+  }
+  const float g_scale = static_cast<float>(scale);
+  const float mu = static_cast<float>(options_.momentum);
+  const float eta = static_cast<float>(lr);
+  const float l2 = static_cast<float>(options_.weight_decay);
+  const float l1 = static_cast<float>(options_.l1);
+  const bool regularize = l2 != 0.0f || l1 != 0.0f;
+  float* v = velocity_.data();
+  for (size_t i = 0; i < n; ++i) {
+    float g = grad_sum[i] * g_scale;
+    if (regularize && decays_[i]) {
+      const float w = params[i];
+      g += l2 * w + l1 * static_cast<float>((w > 0.0f) - (w < 0.0f));
+    }
+    v[i] = mu * v[i] - eta * g;
+    params[i] += options_.nesterov ? mu * v[i] - eta * g : v[i];
+  }
+  if (options_.max_norm > 0.0) {
+    // Max-norm: rescale each unit's incoming weights (one row of W) onto the ball.
+    for (const LayerSlot& s : layout_.layers()) {
+      for (int r = 0; r < s.pre; ++r) {
+        float* row = params + s.weight_offset + static_cast<size_t>(r) * s.in;
+        double sq = 0.0;
+        for (int c = 0; c < s.in; ++c) sq += double(row[c]) * row[c];
+        const double len = std::sqrt(sq);
+        if (len > options_.max_norm) {
+          const float f = static_cast<float>(options_.max_norm / len);
+          for (int c = 0; c < s.in; ++c) row[c] *= f;
+        }
+      }
+    }
+  }
+  return norm;
+}
+
+LrSchedule::Kind LrSchedule::Parse(const std::string& s) {
+  if (s == "constant") return Kind::kConstant;
+  if (s == "step") return Kind::kStep;
+  if (s == "cosine") return Kind::kCosine;
+  throw UsageError("unknown value '" + s + "' for --lr-schedule (valid: constant|step|cosine)");
+}
+
+const char* LrSchedule::Name(Kind k) {
+  switch (k) {
+    case Kind::kConstant: return "constant";
+    case Kind::kStep: return "step";
+    case Kind::kCosine: return "cosine";
+  }
+  return "?";
+}
+
+double LrSchedule::At(int64_t step) const {
+  const double spe = static_cast<double>(std::max<int64_t>(1, steps_per_epoch));
+  const double warmup_steps = warmup_epochs * spe;
+  double lr = base_lr;
+  switch (kind) {
+    case Kind::kConstant:
+      break;
+    case Kind::kStep: {
+      const int64_t epoch = step / std::max<int64_t>(1, steps_per_epoch);
+      lr = base_lr * std::pow(gamma, static_cast<double>(epoch / std::max(1, step_epochs)));
+      break;
+    }
+    case Kind::kCosine: {
+      const double span = std::max(1.0, double(total_steps) - warmup_steps);
+      const double t = std::clamp((double(step) - warmup_steps) / span, 0.0, 1.0);
+      lr = min_lr + (base_lr - min_lr) * 0.5 * (1.0 + std::cos(M_PI * t));
+      break;
+    }
+  }
+  if (warmup_steps > 0.0 && double(step) < warmup_steps) lr *= (double(step) + 1.0) / warmup_steps;
+  return lr;
+}
+
+}  // namespace dpmlp

@@ -1,0 +1,66 @@
+// Momentum SGD over the flat parameter buffer, in the seed material's form:
+//   v <- mu v - eta (g + lambda2 w + lambda1 sign(w)),   w <- w + v
+// (Nesterov: w <- w + mu v - eta g'). g is the mean gradient over the global batch: this is the
+// one place where gradient sums are divided by the sample count.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/network.h"
+
+namespace dpmlp {
+
+struct SgdOptions {
+  double momentum = 0.0;      // mu in [0, 1); 0 is plain SGD
+  bool nesterov = false;
+  double weight_decay = 0.0;  // L2 lambda
+  double l1 = 0.0;            // L1 lambda (subgradient sign(w), 0 at w = 0)
+  bool decay_biases = false;  // biases are not decayed by default
+  double clip_norm = 0.0;     // clip the mean gradient to this global L2 norm (0: off)
+  double max_norm = 0.0;      // cap each unit's incoming weight vector at this L2 norm (0: off)
+};
+
+class MomentumSgd {
+ public:
+  MomentumSgd(const ParamLayout& layout, const SgdOptions& options);
+
+  std::vector<float>& velocity() { return velocity_; }
+  const std::vector<float>& velocity() const { return velocity_; }
+  const SgdOptions& options() const { return options_; }
+
+  // L2 norm of grad_sum / count (before clipping), in double.
+  static double MeanGradNorm(const float* grad_sum, size_t n, double count);
+
+  // One update from gradient sums over `count` samples with learning rate lr. count == 0
+  // (an empty batch) leaves everything unchanged. Returns the mean gradient's norm.
+  double Step(float* params, const float* grad_sum, double count, double lr);
+
+ private:
+  ParamLayout layout_;
+  SgdOptions options_;
+  std::vector<float> velocity_;
+  std::vector<uint8_t> decays_;  // 1 where weight decay applies
+};
+
+// Learning rate at a step: constant | step (x gamma every lr_step_epochs) | cosine (to min_lr at
+// the last step), each after an optional linear warmup. A pure function of the step, so
+// schedule state survives resume by construction.
+struct LrSchedule {
+  enum class Kind { kConstant, kStep, kCosine };
+  Kind kind = Kind::kConstant;
+  double base_lr = 0.1;
+  double gamma = 0.1;
+  int step_epochs = 10;
+  double warmup_epochs = 0.0;
+  double min_lr = 0.0;
+  int64_t steps_per_epoch = 1;
+  int64_t total_steps = 1;
+
+  double At(int64_t step) const;
+  // Parses constant|step|cosine; throws UsageError naming --lr-schedule.
+  static Kind Parse(const std::string& s);
+  static const char* Name(Kind k);
+};
+
+}  // namespace dpmlp

@@ -1,0 +1,64 @@
+// What the trainer needs from the other ranks, and no more. Two implementations: Open MPI
+// (dist/mpi_communicator.cc) and a world of one for single-process runs (no MPI at all).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dpmlp {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // In-place element-wise sum over all ranks; n may be 0 (every rank still takes part).
+  virtual void AllreduceSum(float* data, size_t n) = 0;
+  virtual void AllreduceSum(double* data, size_t n) = 0;
+  // In-place element-wise maximum over all ranks.
+  virtual void AllreduceMax(double* data, size_t n) = 0;
+  // Every rank's value, indexed by rank.
+  virtual std::vector<double> Allgather(double value) = 0;
+  // Copies root's buffer to every rank.
+  virtual void Broadcast(float* data, size_t n, int root) = 0;
+  virtual void Broadcast(std::string* bytes, int root) = 0;
+  virtual void Barrier() = 0;
+  // Ends every rank of the job at once with this exit code (never returns).
+  [[noreturn]] virtual void Abort(int code) = 0;
+  // "open-mpi" or "local"; for logs.
+  virtual const char* backend() const = 0;
+};
+
+// A world of one rank: collectives are identities.
+class LocalCommunicator : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void AllreduceSum(float*, size_t) override {}
+  void AllreduceSum(double*, size_t) override {}
+  void AllreduceMax(double*, size_t) override {}
+  std::vector<double> Allgather(double value) override { return {value}; }
+  void Broadcast(float*, size_t, int) override {}
+  void Broadcast(std::string*, int) override {}
+  void Barrier() override {}
+  [[noreturn]] void Abort(int code) override;
+  const char* backend() const override { return "local"; }
+};
+
+// True when this process was started by an MPI launcher (mpirun, srun with PMI/PMIx).
+bool LaunchedByMpi();
+
+// Owns MPI_Init_thread / MPI_Finalize: one per process, created first in main() when
+// LaunchedByMpi(), destroyed last. Makes the MPI communicator.
+class MpiRuntime {
+ public:
+  MpiRuntime(int* argc, char*** argv);
+  ~MpiRuntime();
+  MpiRuntime(const MpiRuntime&) = delete;
+  MpiRuntime& operator=(const MpiRuntime&) = delete;
+  std::unique_ptr<Communicator> WorldCommunicator();
+};
+
+}  // namespace dpmlp
