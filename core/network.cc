@@ -92,11 +92,11 @@ inline T DerivFromOutput(ActKind kind, T a, T k, T alpha) {
 }  // namespace
 
 template <typename T>
-Network<T>::Network(const ModelSpec& spec, int max_rows)
+Network<T>::Network(const ModelSpec& spec, int max_rows, int grad_tail)
     : spec_(spec), layout_(spec), max_rows_(std::max(1, max_rows)) {
   spec_.Validate();
   params_.assign(layout_.size(), T(0));
-  grads_.assign(layout_.size(), T(0));
+  grads_.assign(layout_.size() + static_cast<size_t>(std::max(0, grad_tail)), T(0));
   const int L = spec_.num_layers();
   z_buf_.resize(L);
   a_buf_.resize(L);

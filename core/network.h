@@ -60,7 +60,9 @@ struct BatchStats {
 template <typename T>
 class Network {
  public:
-  Network(const ModelSpec& spec, int max_rows);
+  // grad_tail extra floats follow the gradients in grads() (the trainer's loss sum, sample
+  // count and flags ride there through the allreduce).
+  Network(const ModelSpec& spec, int max_rows, int grad_tail = 0);
 
   const ModelSpec& spec() const { return spec_; }
   const ParamLayout& layout() const { return layout_; }
@@ -83,7 +85,7 @@ class Network {
   // With want_grad, stores dC/dz of the output layer for Backward.
   BatchStats Loss(int rows, const int32_t* labels, const T* targets, bool want_grad);
 
-  // Writes the SUM over rows of per-sample gradients into grads() (overwriting it).
+  // Writes the SUM over rows of per-sample gradients into grads() (overwriting it, tail included).
   void Backward(const T* x, int rows);
 
   int num_layers() const { return spec_.num_layers(); }

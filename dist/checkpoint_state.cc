@@ -1,0 +1,129 @@
+#include "dist/checkpoint_state.h"
+
+#include <ctime>
+#include <sstream>
+
+#include <google/protobuf/text_format.h>
+
+#include "core/error.h"
+
+namespace dpmlp {
+
+pb::TrainOptions OptionsToProto(const TrainConfig& c) {
+  pb::TrainOptions o;
+  o.set_batch_size(c.batch_size);
+  o.set_lr(c.lr);
+  o.set_momentum(c.sgd.momentum);
+  o.set_nesterov(c.sgd.nesterov);
+  o.set_epochs(c.epochs);
+  o.set_max_steps(c.max_steps);
+  o.set_weight_decay(c.sgd.weight_decay);
+  o.set_l1(c.sgd.l1);
+  o.set_decay_biases(c.sgd.decay_biases);
+  o.set_dropout(c.dropout);
+  o.set_max_norm(c.sgd.max_norm);
+  o.set_clip_norm(c.sgd.clip_norm);
+  o.set_lr_schedule(LrSchedule::Name(c.lr_schedule));
+  o.set_lr_gamma(c.lr_gamma);
+  o.set_lr_step_epochs(c.lr_step_epochs);
+  o.set_warmup_epochs(c.warmup_epochs);
+  o.set_val_fraction(c.val_fraction);
+  o.set_early_stop_patience(c.early_stop_patience);
+  o.set_augment(c.augment.enabled);
+  o.set_augment_shift(c.augment.max_shift);
+  o.set_augment_rotate(c.augment.max_rotate_deg);
+  o.set_dataset(c.dataset);
+  o.set_data_dir(c.data_dir);
+  o.set_train_csv(c.train_csv);
+  o.set_test_csv(c.test_csv);
+  o.set_csv_targets(c.csv_targets);
+  o.set_normalize(c.normalize);
+  o.set_min_lr(c.min_lr);
+  return o;
+}
+
+pb::Checkpoint MakeCheckpoint(const ModelData& model, const TrainConfig& config,
+                              const TrainingState& state, int world_size) {
+  pb::Checkpoint ck;
+  ck.set_format_version(kCheckpointFormatVersion);
+  *ck.mutable_model() = ModelToProto(model);
+  *ck.mutable_options() = OptionsToProto(config);
+  *ck.mutable_position() = state.position;
+  FlatToTensors(model.spec, state.velocity, ck.mutable_velocity());
+  ck.set_seed(config.seed);
+  ck.set_world_size(world_size);
+  ck.set_momentum_form(config.sgd.nesterov ? "nesterov" : "classical");
+  ck.set_created_unix(static_cast<int64_t>(std::time(nullptr)));
+  return ck;
+}
+
+pb::Checkpoint ParseCheckpoint(const std::string& payload, const std::string& source) {
+  pb::Checkpoint ck;
+  if (!ck.ParseFromString(payload)) throw UsageError(source + ": not a valid checkpoint message");
+  if (ck.format_version() != kCheckpointFormatVersion)
+    throw UsageError(source + ": unsupported checkpoint format version " +
+                     std::to_string(ck.format_version()));
+  const ModelData m = ModelFromProto(ck.model(), source);  // validates spec and parameters
+  TensorsToFlat(m.spec, ck.velocity(), source + " (velocity)");
+  const pb::TrainingPosition& p = ck.position();
+  if (p.step() < 0 || p.epoch() < 0 || p.position_in_epoch() < 0 || p.samples_seen() < 0)
+    throw UsageError(source + ": negative training position");
+  return ck;
+}
+
+namespace {
+
+std::string Widths(const std::vector<int>& w) {
+  std::string s;
+  for (size_t i = 0; i < w.size(); ++i) s += (i ? "," : "") + std::to_string(w[i]);
+  return s.empty() ? "(none)" : s;
+}
+
+template <typename V>
+std::string Str(const V& v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
+}  // namespace
+
+std::vector<std::string> SpecMismatches(const ModelSpec& a, const ModelSpec& b) {
+  std::vector<std::string> out;
+  auto diff = [&](const char* option, const std::string& x, const std::string& y) {
+    if (x != y) out.push_back(std::string(option) + ": checkpoint " + x + ", requested " + y);
+  };
+  diff("input width", Str(a.input_dim), Str(b.input_dim));
+  diff("--layers", Widths(a.hidden), Widths(b.hidden));
+  diff("output width", Str(a.output_dim), Str(b.output_dim));
+  diff("--activation", Name(a.activation), Name(b.activation));
+  if (a.activation == ActKind::kSigmoid) diff("--sigmoid-k", Str(a.sigmoid_k), Str(b.sigmoid_k));
+  if (a.activation == ActKind::kLeakyRelu || a.activation == ActKind::kElu)
+    diff("--alpha", Str(a.alpha), Str(b.alpha));
+  if (a.activation == ActKind::kMaxout) diff("--maxout-pieces", Str(a.maxout_pieces), Str(b.maxout_pieces));
+  diff("--output", Name(a.output), Name(b.output));
+  diff("--loss", Name(a.loss), Name(b.loss));
+  diff("--init", Name(a.init), Name(b.init));
+  return out;
+}
+
+std::vector<std::string> OptionChanges(const pb::TrainOptions& ck, const TrainConfig& requested) {
+  const pb::TrainOptions now = OptionsToProto(requested);
+  std::vector<std::string> out;
+  const auto* desc = pb::TrainOptions::descriptor();
+  for (int i = 0; i < desc->field_count(); ++i) {
+    const auto* f = desc->field(i);
+    std::string a, b;
+    google::protobuf::TextFormat::PrintFieldValueToString(ck, f, -1, &a);
+    google::protobuf::TextFormat::PrintFieldValueToString(now, f, -1, &b);
+    if (a != b) {
+      std::string name = f->name();
+      for (char& c : name)
+        if (c == '_') c = '-';
+      out.push_back("--" + name + " " + b + " (checkpoint: " + a + ")");
+    }
+  }
+  return out;
+}
+
+}  // namespace dpmlp

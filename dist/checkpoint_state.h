@@ -1,0 +1,38 @@
+// The training checkpoint: building it from the live state, reading it back, and naming how a
+// checkpoint's model differs from the one the user asked for.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dist/train_config.h"
+#include "dpmlp.pb.h"
+#include "proto/model_codec.h"
+
+namespace dpmlp {
+
+constexpr uint32_t kCheckpointFormatVersion = 1;
+
+pb::TrainOptions OptionsToProto(const TrainConfig& c);
+
+// Everything besides the model that a checkpoint carries.
+struct TrainingState {
+  pb::TrainingPosition position;
+  std::vector<float> velocity;
+  std::vector<float> best_params;  // early stopping: the best model so far (may be empty)
+};
+
+pb::Checkpoint MakeCheckpoint(const ModelData& model, const TrainConfig& config,
+                              const TrainingState& state, int world_size);
+
+// Parses and validates a checkpoint payload; throws UsageError naming `source`.
+pb::Checkpoint ParseCheckpoint(const std::string& payload, const std::string& source);
+
+// Each field of the model spec that differs, as "--layers: checkpoint 16,16, requested 32".
+std::vector<std::string> SpecMismatches(const ModelSpec& checkpoint, const ModelSpec& requested);
+
+// Training options whose requested value differs from the checkpoint's, as
+// "--epochs 20 (checkpoint: 10)": the run uses the new values and says so.
+std::vector<std::string> OptionChanges(const pb::TrainOptions& checkpoint, const TrainConfig& requested);
+
+}  // namespace dpmlp

@@ -1,0 +1,28 @@
+// Evaluation sharded across ranks: rank r of p scores the contiguous slice
+// [floor(r*N/p), floor((r+1)*N/p)) of the data set, and one allreduce combines the sums.
+#pragma once
+
+#include "core/batch.h"
+#include "core/dataset.h"
+#include "core/network.h"
+#include "dist/communicator.h"
+
+namespace dpmlp {
+
+struct EvalResult {
+  double loss = 0.0;      // mean loss per sample
+  double accuracy = 0.0;  // classification
+  double mse = 0.0;       // mean squared error per output value
+  double count = 0.0;
+};
+
+// Scores `data` with `net` in chunks of the network's max_rows, using `x` and `labels`/`targets`
+// as preallocated buffers (max_rows x input_dim, max_rows, max_rows x output_dim).
+EvalResult EvaluateSharded(Communicator& comm, Network<float>& net, const Dataset& data,
+                           const InputTransform& transform, float* x, int32_t* labels, float* targets);
+
+// The same, allocating its own buffers (for eval/inspect, outside the step loop).
+EvalResult EvaluateSharded(Communicator& comm, Network<float>& net, const Dataset& data,
+                           const InputTransform& transform);
+
+}  // namespace dpmlp

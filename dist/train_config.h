@@ -1,0 +1,51 @@
+// The plain options struct the launcher fills from the command line / config file and the
+// trainer reads. Defaults here are the documented defaults of `dpmlp train`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/batch.h"
+#include "core/optimizer.h"
+
+namespace dpmlp {
+
+struct TrainConfig {
+  // Data (recorded in checkpoints so a mismatch can be named).
+  std::string dataset = "fashion-mnist";  // fashion-mnist | sin | surface | parity:N | csv
+  std::string data_dir;
+  std::string train_csv, test_csv;
+  int csv_targets = 0;
+  std::string normalize = "scale";
+
+  uint64_t seed = 1;
+  int64_t batch_size = 128;  // global batch, split across ranks
+  int epochs = 10;
+  int64_t max_steps = 0;     // 0: no limit
+
+  double lr = 0.1;
+  SgdOptions sgd;
+  LrSchedule::Kind lr_schedule = LrSchedule::Kind::kConstant;
+  double lr_gamma = 0.1;
+  int lr_step_epochs = 10;
+  double warmup_epochs = 0.0;
+  double min_lr = 0.0;
+
+  double dropout = 0.0;
+  AugmentOptions augment;
+  double val_fraction = 0.0;
+  int early_stop_patience = 0;
+
+  std::string checkpoint_dir;        // empty: no checkpoints
+  int64_t checkpoint_every = 0;      // steps (0: only at the end and on signals)
+  double checkpoint_every_seconds = 0.0;
+  int keep = 3;
+  std::string resume = "auto";       // auto | none | PATH
+
+  std::string metrics_path;
+  std::string save_model_path;
+  std::string progress = "auto";     // auto | bar | lines | off
+  double collective_timeout = 300.0; // seconds a rank may wait in a collective (0: off)
+};
+
+}  // namespace dpmlp

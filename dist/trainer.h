@@ -1,0 +1,66 @@
+// The synchronous data-parallel training loop. Every rank runs the same code: it takes its
+// shard of each global batch, computes gradient sums, joins one allreduce, and applies the
+// identical update. Only rank 0 prints and writes files.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/batch.h"
+#include "core/dataset.h"
+#include "core/error.h"
+#include "core/network.h"
+#include "core/optimizer.h"
+#include "dist/communicator.h"
+#include "dist/evaluate.h"
+#include "dist/train_config.h"
+#include "proto/model_codec.h"
+
+namespace dpmlp {
+
+// An error that every rank raises identically at the same point (so no rank is left waiting):
+// the launcher exits with its code on every rank instead of aborting the job.
+class CollectiveError : public Error {
+ public:
+  CollectiveError(int code, const std::string& msg) : Error(code, msg) {}
+};
+
+struct TrainData {
+  Dataset train, val, test;  // val is empty unless --val-fraction > 0
+  InputTransform transform;
+};
+
+struct TrainSummary {
+  int64_t steps = 0;
+  int64_t samples_seen = 0;
+  int64_t resumed_from_step = -1;  // -1: fresh start
+  EvalResult test, val;
+  bool early_stopped = false;
+  std::vector<float> params;       // final (or best, with early stopping) parameters
+};
+
+// The epoch's sample order: one global permutation of [0, n) from (seed, epoch) by Fisher-Yates
+// over counter-based hashes, identical on every rank.
+void EpochPermutation(uint64_t seed, int64_t epoch, std::vector<size_t>* perm);
+
+// A 52-bit fingerprint of a float buffer (exact in a double, so ranks can compare it).
+double Fingerprint(const float* data, size_t n);
+
+class Trainer {
+ public:
+  Trainer(Communicator& comm, const ModelSpec& spec, const TrainData& data, const TrainConfig& config);
+  ~Trainer();
+  TrainSummary Run();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Compares every rank's parameter fingerprint with rank 0's; throws CollectiveError naming the
+// ranks that differ. `when` says at which point, for the message.
+void CheckReplicasAgree(Communicator& comm, const std::vector<float>& params, const std::string& when);
+
+}  // namespace dpmlp

@@ -1,0 +1,80 @@
+#include "launcher/data_setup.h"
+
+#include "core/error.h"
+
+namespace dpmlp {
+
+DataSplit LoadData(const TrainConfig& c) {
+  if (!c.train_csv.empty() || c.dataset == "csv") {
+    if (c.train_csv.empty() || c.test_csv.empty())
+      throw UsageError("--train-csv and --test-csv go together (both files are needed)");
+    if (c.csv_targets < 0) throw UsageError("--csv-targets must not be negative");
+    DataSplit s;
+    s.train = LoadCsv(c.train_csv, c.csv_targets);
+    s.test = LoadCsv(c.test_csv, c.csv_targets, s.train.num_classes);
+    if (s.test.input_dim != s.train.input_dim)
+      throw UsageError(c.test_csv + ": " + std::to_string(s.test.input_dim) + " features per row, but " +
+                       c.train_csv + " has " + std::to_string(s.train.input_dim));
+    return s;
+  }
+  if (c.dataset == "fashion-mnist" || c.dataset == "mnist" || !c.data_dir.empty())
+    return LoadIdxDirectory(c.data_dir.empty() ? kDefaultFashionDir : c.data_dir);
+  return MakeSynthetic(c.dataset, c.seed);
+}
+
+ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targets) {
+  ModelSpec s;
+  s.input_dim = input_dim;
+  s.hidden = ParseLayers(m.layers);
+  s.activation = ParseActivation(m.activation);
+  s.sigmoid_k = m.sigmoid_k;
+  s.alpha = m.alpha >= 0 ? m.alpha : (s.activation == ActKind::kElu ? 1.0f : 0.01f);
+  s.maxout_pieces = m.maxout_pieces;
+  const bool cls = classes > 0;
+  const bool out_auto = m.output == "auto", loss_auto = m.loss == "auto";
+  if (out_auto && loss_auto) {
+    s.output = cls ? OutputKind::kSoftmax : OutputKind::kIdentity;
+    s.loss = cls ? LossKind::kCrossEntropy : LossKind::kMse;
+  } else if (out_auto) {
+    s.loss = ParseLoss(m.loss);
+    s.output = s.loss == LossKind::kCrossEntropy        ? OutputKind::kSoftmax
+               : s.loss == LossKind::kBinaryCrossEntropy ? OutputKind::kSigmoid
+               : cls                                     ? OutputKind::kSigmoid
+                                                         : OutputKind::kIdentity;
+  } else {
+    s.output = ParseOutput(m.output);
+    s.loss = !loss_auto                          ? ParseLoss(m.loss)
+             : s.output == OutputKind::kSoftmax ? LossKind::kCrossEntropy
+             : s.output == OutputKind::kSigmoid ? LossKind::kBinaryCrossEntropy
+                                                : LossKind::kMse;
+  }
+  s.init = m.init == "auto" ? DefaultInit(s.activation) : ParseInit(m.init);
+  if (cls)
+    s.output_dim = (s.output == OutputKind::kSigmoid && classes == 2) ? 1 : classes;
+  else
+    s.output_dim = targets;
+  if (!cls && s.output == OutputKind::kSoftmax)
+    throw UsageError("--output softmax needs class labels, but the data are regression targets");
+  s.Validate();
+  return s;
+}
+
+ModelSpec BuildSpec(const ModelOptions& m, const Dataset& train) {
+  return BuildSpec(m, static_cast<int>(train.input_dim), train.num_classes, static_cast<int>(train.target_dim));
+}
+
+void DataShape(const TrainConfig& c, int* input_dim, int* classes, int* targets) {
+  *classes = 0, *targets = 0;
+  if (c.train_csv.empty() && c.dataset != "csv" && c.data_dir.empty() &&
+      (c.dataset == "fashion-mnist" || c.dataset == "mnist")) {
+    *input_dim = 28 * 28;  // the IDX files' shape, known without reading them
+    *classes = 10;
+    return;
+  }
+  const DataSplit s = LoadData(c);
+  *input_dim = static_cast<int>(s.train.input_dim);
+  *classes = s.train.num_classes;
+  *targets = static_cast<int>(s.train.target_dim);
+}
+
+}  // namespace dpmlp

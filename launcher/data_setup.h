@@ -1,0 +1,24 @@
+// From options to data and model: which data set to load, and the model spec it implies.
+#pragma once
+
+#include "core/dataset.h"
+#include "core/model_spec.h"
+#include "dist/train_config.h"
+#include "launcher/options.h"
+
+namespace dpmlp {
+
+constexpr const char* kDefaultFashionDir = "/usr/share/datasets/fashion-mnist";
+
+// Loads train and test as the data options say; throws UsageError naming the option or file.
+DataSplit LoadData(const TrainConfig& c);
+
+// Resolves "auto" choices and takes input/output widths from the data's shape.
+// task: classes > 0 for classification, else targets regression outputs.
+ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targets);
+ModelSpec BuildSpec(const ModelOptions& m, const Dataset& train);
+
+// Input width and classes/targets of a data set option without loading big files (for `info`).
+void DataShape(const TrainConfig& c, int* input_dim, int* classes, int* targets);
+
+}  // namespace dpmlp

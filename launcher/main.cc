@@ -1,0 +1,102 @@
+// dpmlp: one binary for a single process (a world of one) and for every rank under mpirun/srun.
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+#include "dist/communicator.h"
+#include "dist/signals.h"
+#include "dist/trainer.h"
+#include "launcher/commands.h"
+
+namespace dpmlp {
+
+int Guarded(Communicator& comm, const std::function<bool()>& setup, const std::function<int()>& run) {
+  int code = 0;
+  std::string message;
+  bool proceed = false;
+  try {
+    proceed = setup();
+  } catch (const Error& e) {
+    code = e.code(), message = e.what();
+  } catch (const std::exception& e) {
+    code = kExitInternal, message = e.what();
+  }
+  // Agree before any collective of the run: the lowest failing rank speaks for all.
+  const std::vector<double> codes = comm.Allgather(code);
+  for (int r = 0; r < comm.size(); ++r) {
+    if (codes[r] == 0) continue;
+    if (r == comm.rank())
+      std::fprintf(stderr, "%sdpmlp: error: %s\n", r > 0 ? ("[rank " + std::to_string(r) + "] ").c_str() : "",
+                   message.c_str());
+    return static_cast<int>(codes[r]);
+  }
+  if (!proceed) return 0;
+  try {
+    return run();
+  } catch (const CollectiveError& e) {
+    if (comm.rank() == 0) std::fprintf(stderr, "dpmlp: %s%s\n", e.code() == kExitPreempted ? "" : "error: ", e.what());
+    return e.code();
+  } catch (const Error& e) {
+    std::fprintf(stderr, "[rank %d] dpmlp: error: %s\n", comm.rank(), e.what());
+    if (comm.size() > 1) comm.Abort(e.code());
+    return e.code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "[rank %d] dpmlp: internal error: %s\n", comm.rank(), e.what());
+    if (comm.size() > 1) comm.Abort(kExitInternal);
+    return kExitInternal;
+  }
+}
+
+}  // namespace dpmlp
+
+namespace {
+
+const char kUsage[] =
+    "usage: dpmlp <command> [options]   (dpmlp <command> --help for its options)\n"
+    "\n"
+    "  train    train an MLP (single process, or one rank per process under mpirun/srun)\n"
+    "  eval     score a model or checkpoint on a data set's test split\n"
+    "  info     describe a model, a checkpoint, or the model the options would build\n"
+    "  export   write a model's weights and biases as NumPy .npy files\n"
+    "\n"
+    "exit codes: 0 done, 1 internal error, 2 bad usage or input, 3 diverged, 4 I/O failed,\n"
+    "            75 stopped by a signal after checkpointing (rerun the same command)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace dpmlp;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? kExitUsage : kExitOk;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("dpmlp %s\n", DPMLP_VERSION);
+    return kExitOk;
+  }
+  const std::string command = argv[1];
+  int (*fn)(Communicator&, int, char**) = nullptr;
+  if (command == "train") fn = TrainCommand;
+  else if (command == "eval") fn = EvalCommand;
+  else if (command == "info") fn = InfoCommand;
+  else if (command == "export") fn = ExportCommand;
+  else {
+    std::fprintf(stderr, "dpmlp: error: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+    return kExitUsage;
+  }
+  InstallStopSignalHandlers();
+  // MPI_Init only when a launcher started us: `dpmlp train` alone needs no mpirun.
+  std::unique_ptr<MpiRuntime> mpi;
+  std::unique_ptr<Communicator> comm;
+  if (LaunchedByMpi()) {
+    mpi = std::make_unique<MpiRuntime>(&argc, &argv);
+    comm = mpi->WorldCommunicator();
+  } else {
+    comm = std::make_unique<LocalCommunicator>();
+  }
+  const int code = fn(*comm, argc - 1, argv + 1);
+  comm.reset();
+  return code;
+}

@@ -1,0 +1,226 @@
+// dpmlp eval | info | export: commands that read a model file or a checkpoint.
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/json_util.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "dist/checkpoint_state.h"
+#include "dist/evaluate.h"
+#include "dist/trainer.h"
+#include "launcher/commands.h"
+#include "launcher/data_setup.h"
+#include "proto/framed_file.h"
+#include "proto/model_codec.h"
+
+namespace dpmlp {
+
+namespace {
+
+// --model F or --checkpoint F (exactly one).
+po::options_description ModelFileOptions(std::string* model, std::string* checkpoint) {
+  po::options_description d("Model file");
+  d.add_options()("model", po::value(model), "a model file written by --save-model")(
+      "checkpoint", po::value(checkpoint), "a training checkpoint (its model is used)");
+  return d;
+}
+
+std::string ChosenModelFile(const std::string& model, const std::string& checkpoint, bool required) {
+  if (!model.empty() && !checkpoint.empty()) throw UsageError("give --model or --checkpoint, not both");
+  if (model.empty() && checkpoint.empty() && required) throw UsageError("--model FILE or --checkpoint FILE is required");
+  return model.empty() ? checkpoint : model;
+}
+
+// A model file's or checkpoint's own kind must match the option that named it.
+ModelData LoadChosen(const std::string& model, const std::string& checkpoint) {
+  const std::string path = ChosenModelFile(model, checkpoint, true);
+  const FramedKind want = model.empty() ? FramedKind::kCheckpoint : FramedKind::kModel;
+  ReadFramedFile(path, want);  // names a kind mismatch ("wrong magic") before parsing
+  return LoadModelFile(path);
+}
+
+std::string NpyHeader(const std::vector<int64_t>& shape) {
+  std::string dims;
+  for (int64_t d : shape) dims += std::to_string(d) + ",";
+  if (shape.size() > 1) dims.pop_back();
+  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  // Magic, version 1.0, little-endian header length; header padded so data starts 64-aligned.
+  const size_t unpadded = 10 + dict.size() + 1;
+  dict += std::string((64 - unpadded % 64) % 64, ' ') + "\n";
+  std::string h = "\x93NUMPY";
+  h += '\x01';
+  h += '\x00';
+  h += static_cast<char>(dict.size() & 0xff);
+  h += static_cast<char>(dict.size() >> 8);
+  return h + dict;
+}
+
+}  // namespace
+
+int EvalCommand(Communicator& comm, int argc, char** argv) {
+  TrainConfig cfg;
+  std::string model_path, ckpt_path;
+  ModelData model;
+  Dataset test;
+  auto setup = [&]() -> bool {
+    po::options_description opts;
+    opts.add(ModelFileOptions(&model_path, &ckpt_path)).add(DataOptions(&cfg));
+    po::variables_map vm;
+    if (!ParseCommandLine("eval", "--model FILE|--checkpoint FILE [data options]", opts, argc, argv, &vm,
+                          comm.rank() == 0))
+      return false;
+    model = LoadChosen(model_path, ckpt_path);
+    test = LoadData(cfg).test;
+    if (static_cast<int>(test.input_dim) != model.spec.input_dim)
+      throw UsageError(test.source + ": " + std::to_string(test.input_dim) + " inputs per sample, the model takes " +
+                       std::to_string(model.spec.input_dim));
+    return true;
+  };
+  auto run = [&]() -> int {
+    Network<float> net(model.spec, 256);
+    net.params() = model.params;
+    const EvalResult r = EvaluateSharded(comm, net, test, model.transform);
+    if (comm.rank() == 0) {
+      if (test.is_classification())
+        std::printf("test accuracy %.2f%% (%lld samples), test loss %.4f\n", 100 * r.accuracy,
+                    (long long)r.count, r.loss);
+      else
+        std::printf("test mse %.6f (%lld samples), test loss %.6f\n", r.mse, (long long)r.count, r.loss);
+    }
+    return kExitOk;
+  };
+  return Guarded(comm, setup, run);
+}
+
+int InfoCommand(Communicator& comm, int argc, char** argv) {
+  TrainConfig cfg;
+  ModelOptions mopts;
+  std::string model_path, ckpt_path;
+  bool json = false;
+  auto setup = [&]() -> bool {
+    po::options_description opts;
+    opts.add(ModelFileOptions(&model_path, &ckpt_path)).add(DataOptions(&cfg)).add(ModelOptionsGroup(&mopts));
+    opts.add_options()("json", po::bool_switch(&json), "print the whole file as JSON");
+    po::variables_map vm;
+    return ParseCommandLine("info", "[--model FILE|--checkpoint FILE [--json]] | [data and model options]", opts,
+                            argc, argv, &vm, comm.rank() == 0);
+  };
+  auto run = [&]() -> int {
+    if (comm.rank() != 0) return kExitOk;
+    const std::string path = ChosenModelFile(model_path, ckpt_path, false);
+    if (path.empty()) {
+      int in = 0, classes = 0, targets = 0;
+      DataShape(cfg, &in, &classes, &targets);
+      const ModelSpec s = BuildSpec(mopts, in, classes, targets);
+      std::printf("architecture: %d", s.input_dim);
+      for (int h : s.hidden) std::printf("-%d", h);
+      std::printf("-%d, %s hidden, %s output, %s loss, %s init\n", s.output_dim, Name(s.activation), Name(s.output),
+                  Name(s.loss), Name(s.init));
+      for (int l = 0; l < s.num_layers(); ++l)
+        std::printf("  layer%d: %d -> %d  (%lld weights + %d biases)\n", l + 1, s.in_dim(l), s.pre_dim(l),
+                    (long long)s.pre_dim(l) * s.in_dim(l), s.pre_dim(l));
+      std::printf("parameters: %lld\n", (long long)s.parameter_count());
+      return kExitOk;
+    }
+    const FramedKind kind = model_path.empty() ? FramedKind::kCheckpoint : FramedKind::kModel;
+    const std::string payload = ReadFramedFile(path, kind);
+    std::unique_ptr<google::protobuf::Message> msg;
+    if (kind == FramedKind::kCheckpoint) {
+      msg = std::make_unique<pb::Checkpoint>(ParseCheckpoint(payload, path));
+    } else {
+      auto m = std::make_unique<pb::Model>();
+      if (!m->ParseFromString(payload)) throw UsageError(path + ": not a valid model message");
+      ModelFromProto(*m, path);
+      msg = std::move(m);
+    }
+    const ModelData model = LoadModelFile(path);
+    std::string text;
+    if (json) {
+      google::protobuf::util::JsonPrintOptions o;
+      o.add_whitespace = true;
+      o.preserve_proto_field_names = true;
+      google::protobuf::util::MessageToJsonString(*msg, &text, o);
+    } else {
+      // Readable: every field except the bulk parameter data, which is summarised.
+      google::protobuf::TextFormat::Printer printer;
+      printer.SetTruncateStringFieldLongerThan(64);
+      auto copy = std::unique_ptr<google::protobuf::Message>(msg->New());
+      copy->CopyFrom(*msg);
+      auto strip = [](google::protobuf::RepeatedPtrField<pb::Tensor>* ts) {
+        for (pb::Tensor& t : *ts) t.clear_data();
+      };
+      if (kind == FramedKind::kCheckpoint) {
+        auto* ck = static_cast<pb::Checkpoint*>(copy.get());
+        strip(ck->mutable_model()->mutable_params());
+        strip(ck->mutable_velocity());
+        ck->mutable_model()->mutable_spec()->clear_input_shift();
+        ck->mutable_model()->mutable_spec()->clear_input_scale();
+      } else {
+        auto* m = static_cast<pb::Model*>(copy.get());
+        strip(m->mutable_params());
+        m->mutable_spec()->clear_input_shift();
+        m->mutable_spec()->clear_input_scale();
+      }
+      printer.PrintToString(*copy, &text);
+      text = "file: " + path + (kind == FramedKind::kCheckpoint ? " (checkpoint)\n" : " (model)\n") + text +
+             "# tensor data and input normalisation omitted; --json prints everything\n";
+    }
+    std::cout << text << "\nparameters: " << model.spec.parameter_count() << std::endl;
+    return kExitOk;
+  };
+  return Guarded(comm, setup, run);
+}
+
+int ExportCommand(Communicator& comm, int argc, char** argv) {
+  std::string model_path, ckpt_path, out_dir;
+  ModelData model;
+  auto setup = [&]() -> bool {
+    po::options_description opts;
+    opts.add(ModelFileOptions(&model_path, &ckpt_path));
+    opts.add_options()("out", po::value(&out_dir)->required(), "directory for the .npy files and index.json");
+    po::variables_map vm;
+    if (!ParseCommandLine("export", "--model FILE|--checkpoint FILE --out DIR", opts, argc, argv, &vm,
+                          comm.rank() == 0))
+      return false;
+    model = LoadChosen(model_path, ckpt_path);
+    return true;
+  };
+  auto run = [&]() -> int {
+    if (comm.rank() != 0) return kExitOk;
+    if (::mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST)
+      throw IoError(out_dir + ": cannot create directory: " + std::strerror(errno));
+    const ParamLayout layout(model.spec);
+    std::string index = "{\n  \"format\": \"npy float32 little-endian, weight is out x in row-major\",\n  \"tensors\": [\n";
+    for (size_t l = 0; l < layout.layers().size(); ++l) {
+      const LayerSlot& s = layout.layers()[l];
+      const struct {
+        std::string name;
+        std::vector<int64_t> shape;
+        size_t offset, count;
+      } tensors[] = {{ParamLayout::WeightName(l), {s.pre, s.in}, s.weight_offset, size_t(s.pre) * s.in},
+                     {ParamLayout::BiasName(l), {s.pre}, s.bias_offset, size_t(s.pre)}};
+      for (const auto& t : tensors) {
+        std::string bytes = NpyHeader(t.shape);
+        bytes.append(reinterpret_cast<const char*>(model.params.data() + t.offset), t.count * sizeof(float));
+        WriteFileAtomic(out_dir + "/" + t.name + ".npy", bytes);
+        index += "    {\"name\": \"" + t.name + "\", \"file\": \"" + t.name + ".npy\", \"shape\": [" +
+                 std::to_string(t.shape[0]) + (t.shape.size() > 1 ? ", " + std::to_string(t.shape[1]) : "") +
+                 "]},\n";
+      }
+    }
+    index.erase(index.size() - 2, 1);  // the last comma
+    index += "  ],\n  \"activation\": \"" + std::string(Name(model.spec.activation)) + "\",\n  \"output\": \"" +
+             Name(model.spec.output) + "\",\n  \"parameters\": " + std::to_string(model.spec.parameter_count()) +
+             "\n}\n";
+    WriteFileAtomic(out_dir + "/index.json", index);
+    std::printf("exported %zu tensors to %s\n", 2 * layout.layers().size(), out_dir.c_str());
+    return kExitOk;
+  };
+  return Guarded(comm, setup, run);
+}
+
+}  // namespace dpmlp

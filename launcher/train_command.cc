@@ -1,0 +1,72 @@
+// dpmlp train: options → data → model spec → the data-parallel trainer.
+#include <cstdio>
+#include <thread>
+
+#include "core/blas.h"
+#include "core/error.h"
+#include "dist/trainer.h"
+#include "launcher/commands.h"
+#include "launcher/data_setup.h"
+
+namespace dpmlp {
+
+namespace {
+
+std::string Arch(const ModelSpec& s) {
+  std::string a = std::to_string(s.input_dim);
+  for (int h : s.hidden) a += "-" + std::to_string(h);
+  return a + "-" + std::to_string(s.output_dim);
+}
+
+}  // namespace
+
+int TrainCommand(Communicator& comm, int argc, char** argv) {
+  TrainConfig cfg;
+  ModelOptions mopts;
+  int threads = 0;
+  ModelSpec spec;
+  TrainData data;
+  auto setup = [&]() -> bool {
+    po::options_description opts;
+    opts.add(DataOptions(&cfg)).add(ModelOptionsGroup(&mopts)).add(TrainingOptions(&cfg, &threads)).add(
+        CheckpointOptions(&cfg));
+    po::variables_map vm;
+    if (!ParseCommandLine("train", "[options]", opts, argc, argv, &vm, comm.rank() == 0)) return false;
+    // One rank per core under a launcher; a lone process may use every core.
+    if (!vm.count("threads"))
+      threads = comm.size() > 1 || LaunchedByMpi() ? 1 : std::max(1u, std::thread::hardware_concurrency());
+    ValidateTrainConfig(cfg, threads);
+    SetBlasThreads(threads);
+    if (cfg.augment.enabled) cfg.augment.seed = cfg.seed;
+    DataSplit split = LoadData(cfg);
+    data.train = std::move(split.train);
+    data.test = std::move(split.test);
+    if (data.train.size == 0) throw UsageError(data.train.source + ": the training set is empty");
+    if (cfg.val_fraction > 0) data.val = SplitValidation(&data.train, cfg.val_fraction, cfg.seed);
+    if (cfg.augment.enabled && data.train.image_height == 0)
+      throw UsageError("--augment needs image data (IDX); " + data.train.source + " is not images");
+    data.transform = FitInputTransform(data.train, cfg.normalize);
+    spec = BuildSpec(mopts, data.train);
+    if (comm.rank() == 0) {
+      std::printf("dpmlp %s train: world size %d (%s), %d OpenBLAS thread(s) per rank\n", DPMLP_VERSION,
+                  comm.size(), comm.backend(), threads);
+      std::printf("model %s %s -> %s/%s, init %s, parameters: %lld\n", Arch(spec).c_str(), Name(spec.activation),
+                  Name(spec.output), Name(spec.loss), Name(spec.init), (long long)spec.parameter_count());
+      std::printf("data %s: train %zu, validation %zu, test %zu\n", data.train.source.c_str(), data.train.size,
+                  data.val.size, data.test.size);
+      std::printf("optimizer: global batch %lld (%lld per rank at most), lr %g %s, momentum %g%s\n",
+                  (long long)cfg.batch_size, (long long)((cfg.batch_size + comm.size() - 1) / comm.size()), cfg.lr,
+                  LrSchedule::Name(cfg.lr_schedule), cfg.sgd.momentum, cfg.sgd.nesterov ? " (nesterov)" : "");
+      std::fflush(stdout);
+    }
+    return true;
+  };
+  auto run = [&]() -> int {
+    Trainer trainer(comm, spec, data, cfg);
+    trainer.Run();
+    return kExitOk;
+  };
+  return Guarded(comm, setup, run);
+}
+
+}  // namespace dpmlp
