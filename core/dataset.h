@@ -10,9 +10,9 @@
 namespace dpmlp {
 
 struct Dataset {
-  std::string source;     // file or generator name, used in messages
-  size_t size = 0;        // number of samples
-  size_t input_dim = 0;   // features per sample
+  std::string source;    // file or generator name, used in messages
+  size_t size = 0;       // number of samples
+  size_t input_dim = 0;  // features per sample
   // Features, row-major size x input_dim: exactly one of the two is non-empty.
   std::vector<uint8_t> pixels;  // images, 0..255
   std::vector<float> values;    // real-valued features
@@ -22,7 +22,7 @@ struct Dataset {
   int num_classes = 0;
   std::vector<int32_t> labels;  // size entries in [0, num_classes)
   size_t target_dim = 0;
-  std::vector<float> targets;   // size x target_dim, row-major
+  std::vector<float> targets;  // size x target_dim, row-major
 
   bool is_classification() const { return num_classes > 0; }
   bool has_pixels() const { return !pixels.empty(); }
