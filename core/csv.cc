@@ -59,12 +59,8 @@ int32_t ParseLabel(std::string_view field, const std::string& where, int num_cla
   return static_cast<int32_t>(v);
 }
 
-}  // namespace
-
-Dataset LoadCsv(const std::string& path, int target_columns, int num_classes) {
-  if (target_columns < 0 || num_classes < 0) {
-    throw UsageError(path + ": target column count and class count must be >= 0");
-  }
+// target_columns: 0 = a label column first, T > 0 = T target columns first, -1 = features only.
+Dataset ParseCsv(const std::string& path, int target_columns, int num_classes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(path + ": cannot open: " + std::strerror(errno));
   std::ostringstream buf;
@@ -74,7 +70,7 @@ Dataset LoadCsv(const std::string& path, int target_columns, int num_classes) {
 
   Dataset d;
   d.source = path;
-  const size_t lead = target_columns > 0 ? static_cast<size_t>(target_columns) : 1;
+  const size_t lead = target_columns > 0 ? static_cast<size_t>(target_columns) : target_columns == 0 ? 1 : 0;
   size_t fields_per_row = 0;  // set by the first row
   size_t line_no = 0;
   size_t pos = 0;
@@ -126,6 +122,7 @@ Dataset LoadCsv(const std::string& path, int target_columns, int num_classes) {
   if (d.size == 0) throw UsageError(path + ":1: empty file (no data rows)");
 
   d.input_dim = fields_per_row - lead;
+  if (target_columns < 0) return d;
   if (target_columns > 0) {
     d.target_dim = lead;
   } else {
@@ -133,6 +130,23 @@ Dataset LoadCsv(const std::string& path, int target_columns, int num_classes) {
     for (int32_t label : d.labels) largest = std::max(largest, label);
     d.num_classes = num_classes > 0 ? num_classes : largest + 1;
   }
+  return d;
+}
+
+}  // namespace
+
+Dataset LoadCsv(const std::string& path, int target_columns, int num_classes) {
+  if (target_columns < 0 || num_classes < 0) {
+    throw UsageError(path + ": target column count and class count must be >= 0");
+  }
+  return ParseCsv(path, target_columns, num_classes);
+}
+
+Dataset LoadCsvInputs(const std::string& path, size_t expected_columns) {
+  Dataset d = ParseCsv(path, -1, 0);
+  if (d.input_dim != expected_columns)
+    throw UsageError(path + ":1: " + std::to_string(d.input_dim) + " fields per row, the model takes " +
+                     std::to_string(expected_columns) + " inputs");
   return d;
 }
 

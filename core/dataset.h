@@ -63,6 +63,10 @@ Dataset LoadIdxPair(const std::string& images_path, const std::string& labels_pa
 // a negative or non-integer label, or an empty file.
 Dataset LoadCsv(const std::string& path, int target_columns, int num_classes = 0);
 
+// Loads a CSV of inputs only (no label or target columns), as `predict` reads; every row must
+// have expected_columns fields. Same errors as LoadCsv.
+Dataset LoadCsvInputs(const std::string& path, size_t expected_columns);
+
 // Built-in synthetic sets, pure functions of (name, seed):
 //   "sin"      y = sin x, x on [-pi, pi]
 //   "surface"  z = sin(x + 0.1*y^2) on the square documented in the implementation

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "core/error.h"
+#include "dist/communicator.h"
 
 namespace dpmlp {
 
@@ -17,7 +18,9 @@ Progress::Progress(const std::string& mode, bool enabled, std::FILE* out) : out_
   Check(mode);
   if (!enabled || mode == "off")
     mode_ = Mode::kOff;
-  else if (mode == "bar" || (mode == "auto" && isatty(fileno(out))))
+  // Under mpirun rank 0 writes into a pty even when the job's output goes to a log, so `auto`
+  // draws a bar only for a process started directly from a terminal.
+  else if (mode == "bar" || (mode == "auto" && isatty(fileno(out)) && !LaunchedByMpi()))
     mode_ = Mode::kBar;
   else
     mode_ = Mode::kLines;

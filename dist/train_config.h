@@ -16,15 +16,17 @@ struct TrainConfig {
   std::string data_dir;
   std::string train_csv, test_csv;
   int csv_targets = 0;
-  std::string normalize = "scale";
+  std::string normalize = "auto";  // auto: standardize real data, none for synthetic sets
+  int64_t train_samples = 0;       // use only the first N training samples (0: all)
+  int64_t test_samples = 0;        // use only the first N test samples (0: all)
 
   uint64_t seed = 1;
   int64_t batch_size = 128;  // global batch, split across ranks
   int epochs = 10;
   int64_t max_steps = 0;     // 0: no limit
 
-  double lr = 0.1;
-  SgdOptions sgd;
+  double lr = 0.05;
+  SgdOptions sgd = {0.9};
   LrSchedule::Kind lr_schedule = LrSchedule::Kind::kConstant;
   double lr_gamma = 0.1;
   int lr_step_epochs = 10;

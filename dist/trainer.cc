@@ -235,7 +235,6 @@ struct Trainer::Impl {
       std::string line;
       google::protobuf::util::JsonPrintOptions o;
       o.preserve_proto_field_names = true;
-      o.always_print_primitive_fields = true;
       google::protobuf::util::MessageToJsonString(m, &line, o);
       line += '\n';
       std::FILE* f = std::fopen(cfg.metrics_path.c_str(), "a");
@@ -361,7 +360,7 @@ TrainSummary Trainer::Impl::Run() {
     m.set_step(pos.step());
     m.set_lr(pos.lr());
     m.set_world_size(world);
-    m.set_samples(pos.epoch_samples());
+    m.set_samples(static_cast<int32_t>(pos.epoch_samples()));
     const double es = std::max(1.0, pos.epoch_samples());
     m.set_train_loss(pos.epoch_loss_sum() / es);
     if (cls) m.set_train_accuracy(pos.epoch_correct() / es);

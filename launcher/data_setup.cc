@@ -4,7 +4,19 @@
 
 namespace dpmlp {
 
-DataSplit LoadData(const TrainConfig& c) {
+namespace {
+
+// Keeps the first n samples (n <= 0: all).
+void Truncate(Dataset* d, int64_t n) {
+  if (n <= 0 || static_cast<size_t>(n) >= d->size) return;
+  d->size = static_cast<size_t>(n);
+  if (d->has_pixels()) d->pixels.resize(d->size * d->input_dim);
+  else d->values.resize(d->size * d->input_dim);
+  if (d->is_classification()) d->labels.resize(d->size);
+  else d->targets.resize(d->size * d->target_dim);
+}
+
+DataSplit LoadSplit(const TrainConfig& c) {
   if (!c.train_csv.empty() || c.dataset == "csv") {
     if (c.train_csv.empty() || c.test_csv.empty())
       throw UsageError("--train-csv and --test-csv go together (both files are needed)");
@@ -20,6 +32,26 @@ DataSplit LoadData(const TrainConfig& c) {
   if (c.dataset == "fashion-mnist" || c.dataset == "mnist" || !c.data_dir.empty())
     return LoadIdxDirectory(c.data_dir.empty() ? kDefaultFashionDir : c.data_dir);
   return MakeSynthetic(c.dataset, c.seed);
+}
+
+}  // namespace
+
+bool IsSynthetic(const TrainConfig& c) {
+  return c.train_csv.empty() && c.data_dir.empty() && c.dataset != "csv" && c.dataset != "fashion-mnist" &&
+         c.dataset != "mnist";
+}
+
+DataSplit LoadData(const TrainConfig& c) {
+  if (c.train_samples < 0 || c.test_samples < 0) throw UsageError("--train-samples and --test-samples must not be negative");
+  DataSplit s = LoadSplit(c);
+  Truncate(&s.train, c.train_samples);
+  Truncate(&s.test, c.test_samples);
+  return s;
+}
+
+std::string NormalizationFor(const TrainConfig& c) {
+  if (c.normalize != "auto") return c.normalize;
+  return IsSynthetic(c) ? "none" : "standardize";
 }
 
 ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targets) {

@@ -13,6 +13,12 @@ constexpr const char* kDefaultFashionDir = "/usr/share/datasets/fashion-mnist";
 // Loads train and test as the data options say; throws UsageError naming the option or file.
 DataSplit LoadData(const TrainConfig& c);
 
+// True for the built-in generated sets (sin, surface, parity:N).
+bool IsSynthetic(const TrainConfig& c);
+// The --normalize kind to use: "auto" is standardize for real data and none for synthetic sets,
+// so the seed material's demonstrations keep their raw input coordinates.
+std::string NormalizationFor(const TrainConfig& c);
+
 // Resolves "auto" choices and takes input/output widths from the data's shape.
 // task: classes > 0 for classification, else targets regression outputs.
 ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targets);

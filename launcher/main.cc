@@ -58,6 +58,7 @@ const char kUsage[] =
     "\n"
     "  train    train an MLP (single process, or one rank per process under mpirun/srun)\n"
     "  eval     score a model or checkpoint on a data set's test split\n"
+    "  predict  write predictions for a CSV of inputs\n"
     "  info     describe a model, a checkpoint, or the model the options would build\n"
     "  export   write a model's weights and biases as NumPy .npy files\n"
     "\n"
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   int (*fn)(Communicator&, int, char**) = nullptr;
   if (command == "train") fn = TrainCommand;
   else if (command == "eval") fn = EvalCommand;
+  else if (command == "predict") fn = PredictCommand;
   else if (command == "info") fn = InfoCommand;
   else if (command == "export") fn = ExportCommand;
   else {

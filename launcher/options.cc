@@ -22,7 +22,10 @@ po::options_description DataOptions(TrainConfig* c) {
       ("csv-targets", po::value(&c->csv_targets)->default_value(c->csv_targets),
        "0: the first CSV column is the class label; T > 0: the first T columns are regression targets")
       ("normalize", po::value(&c->normalize)->default_value(c->normalize),
-       "input normalisation: scale (to [0,1]) | standardize | none")
+       "input normalisation: auto (standardize real data, none for synthetic sets) | scale (to [0,1]) | "
+       "standardize | none")
+      ("train-samples", po::value(&c->train_samples)->default_value(0), "use only the first N training samples (0: all)")
+      ("test-samples", po::value(&c->test_samples)->default_value(0), "use only the first N test samples (0: all)")
       ("seed", po::value(&c->seed)->default_value(c->seed),
        "seed of every random choice (init, order, dropout, augmentation, splits)");
   return d;
@@ -180,6 +183,8 @@ void ValidateTrainConfig(const TrainConfig& c, int threads) {
   if (c.resume.empty()) fail("--resume must be auto, none or a checkpoint path");
   if (c.collective_timeout < 0) fail("--collective-timeout must not be negative");
   Progress::Check(c.progress);
+  if (c.normalize != "auto" && c.normalize != "scale" && c.normalize != "standardize" && c.normalize != "none")
+    fail("unknown value '" + c.normalize + "' for --normalize (valid: auto|scale|standardize|none)");
 }
 
 }  // namespace dpmlp

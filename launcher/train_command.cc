@@ -45,7 +45,7 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
     if (cfg.val_fraction > 0) data.val = SplitValidation(&data.train, cfg.val_fraction, cfg.seed);
     if (cfg.augment.enabled && data.train.image_height == 0)
       throw UsageError("--augment needs image data (IDX); " + data.train.source + " is not images");
-    data.transform = FitInputTransform(data.train, cfg.normalize);
+    data.transform = FitInputTransform(data.train, NormalizationFor(cfg));
     spec = BuildSpec(mopts, data.train);
     if (comm.rank() == 0) {
       std::printf("dpmlp %s train: world size %d (%s), %d OpenBLAS thread(s) per rank\n", DPMLP_VERSION,

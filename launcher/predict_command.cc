@@ -1,0 +1,82 @@
+// dpmlp predict: a model applied to a CSV of inputs, written as a CSV of predictions.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/network.h"
+#include "launcher/commands.h"
+#include "launcher/options.h"
+#include "proto/model_codec.h"
+
+namespace dpmlp {
+
+int PredictCommand(Communicator& comm, int argc, char** argv) {
+  std::string model_path, ckpt_path, input, out;
+  ModelData model;
+  Dataset rows;
+  auto setup = [&]() -> bool {
+    po::options_description opts("Predict");
+    opts.add_options()("model", po::value(&model_path), "a model file written by --save-model")(
+        "checkpoint", po::value(&ckpt_path), "a training checkpoint (its model is used)")(
+        "input", po::value(&input)->required(), "CSV of inputs, one sample per line, no label column")(
+        "out", po::value(&out)->required(), "CSV to write: class,p0,p1,... or the predicted values");
+    po::variables_map vm;
+    if (!ParseCommandLine("predict", "--model FILE|--checkpoint FILE --input CSV --out CSV", opts, argc, argv, &vm,
+                          comm.rank() == 0))
+      return false;
+    if (model_path.empty() == ckpt_path.empty()) throw UsageError("give exactly one of --model and --checkpoint");
+    model = LoadModelFile(model_path.empty() ? ckpt_path : model_path);
+    rows = LoadCsvInputs(input, static_cast<size_t>(model.spec.input_dim));
+    return true;
+  };
+  auto run = [&]() -> int {
+    if (comm.rank() != 0) return kExitOk;  // small job: rank 0 alone
+    const int chunk = 256, n_out = model.spec.output_dim;
+    const bool classes = model.spec.output != OutputKind::kIdentity || model.spec.loss != LossKind::kMse;
+    Network<float> net(model.spec, chunk);
+    net.params() = model.params;
+    std::vector<float> x(static_cast<size_t>(chunk) * model.spec.input_dim);
+    std::string text;
+    if (classes) {
+      text = "class";
+      for (int j = 0; j < (n_out == 1 ? 2 : n_out); ++j) text += ",p" + std::to_string(j);
+    } else {
+      for (int j = 0; j < n_out; ++j) text += (j ? ",y" : "y") + std::to_string(j);
+    }
+    text += '\n';
+    char buf[32];
+    for (size_t at = 0; at < rows.size; at += chunk) {
+      const int n = static_cast<int>(std::min<size_t>(chunk, rows.size - at));
+      for (int r = 0; r < n; ++r)
+        for (int j = 0; j < model.spec.input_dim; ++j) {
+          const size_t k = static_cast<size_t>(j);
+          x[static_cast<size_t>(r) * model.spec.input_dim + j] =
+              (rows.values[(at + r) * rows.input_dim + k] - model.transform.shift[k]) * model.transform.scale[k];
+        }
+      net.Forward(x.data(), n);
+      for (int r = 0; r < n; ++r) {
+        const float* o = net.output() + static_cast<size_t>(r) * n_out;
+        if (classes && n_out == 1) {
+          std::snprintf(buf, sizeof buf, "%d,%.6g,%.6g", o[0] > 0.5f ? 1 : 0, 1 - o[0], o[0]);
+          text += buf;
+        } else {
+          if (classes) text += std::to_string(std::max_element(o, o + n_out) - o);
+          for (int j = 0; j < n_out; ++j) {
+            std::snprintf(buf, sizeof buf, "%s%.6g", (classes || j) ? "," : "", o[j]);
+            text += buf;
+          }
+        }
+        text += '\n';
+      }
+    }
+    WriteFileAtomic(out, text);
+    std::printf("wrote %zu predictions to %s\n", rows.size, out.c_str());
+    return kExitOk;
+  };
+  return Guarded(comm, setup, run);
+}
+
+}  // namespace dpmlp
