@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The two set-up commands of the README, for a fresh Debian 12 machine (as root, or with sudo):
+#   bash .ci/setup.sh run    install what is missing, build, train on Fashion-MNIST (one rank per core)
+#   bash .ci/setup.sh test   install what is missing, build with -Werror, run the whole test suite
+# Only Debian packages are installed; nothing is downloaded from anywhere else.
+set -euo pipefail
+mode=${1:-}
+case "$mode" in run | test) ;; *) echo "usage: bash .ci/setup.sh run|test" >&2; exit 2 ;; esac
+cd "$(dirname "$0")/.."
+
+packages=(cmake g++ make pkg-config openmpi-bin libopenmpi-dev libopenblas-dev libprotobuf-dev
+  protobuf-compiler libboost-program-options-dev libgtest-dev zlib1g-dev dataset-fashion-mnist)
+if [ "$mode" = test ]; then
+  # The cluster tests start a real single-node Slurm; plots need gnuplot.
+  packages+=(slurm-wlm munge gnuplot-nox)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc)
+if [ "$mode" = test ]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDPMLP_WERROR=ON
+  cmake --build build -j "$jobs"
+  exec ctest --test-dir build --output-on-failure --timeout 900
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$jobs" --target dpmlp
+if [ "$(id -u)" -eq 0 ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+# The main job: Fashion-MNIST from the dataset-fashion-mnist package, one rank per core.
+exec mpirun -np "$jobs" --bind-to core build/dpmlp train --layers 256,128 --epochs 10 --batch-size 128 \
+  --lr 0.05 --momentum 0.9 --lr-schedule cosine
