@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Run dpmlp (or any MPI program) with Open MPI's mpirun: one rank per core, OpenBLAS single-threaded.
+#
+# Usage: launch.sh -n N [--hostfile FILE] [--transport auto|shm|tcp] [--dry-run] -- PROGRAM [ARGS...]
+#   launch.sh -n 2 -- build/dpmlp train --config examples/fashion.ini
+#   launch.sh -n 64 --hostfile cluster/mpirun/hosts -- /shared/dpmlp train --checkpoint-dir /shared/ck
+#
+#   -n N          number of ranks
+#   --hostfile F  hosts and slots (see hosts.example); without it all ranks run on this host, and
+#                 more ranks than cores are allowed (--oversubscribe, no binding) for trying things
+#   --transport   auto (default): Open MPI picks (shared memory within a host, the fastest network
+#                 between hosts); shm: shared memory only (one host); tcp: TCP only, even within a
+#                 host. shm and tcp pin the ob1 messaging layer, so UCX cannot bypass the choice.
+#   --dry-run     print the mpirun command, do not run it
+#
+# The mpirun command is printed to stderr before it runs; mpirun replaces this script, so signals
+# (SIGUSR1/SIGTERM: dpmlp checkpoints and exits 75) reach mpirun, which forwards them to the ranks,
+# and the exit status is mpirun's (the first non-zero rank status).
+set -euo pipefail
+
+usage() {
+  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+  exit 0
+}
+die() { echo "launch.sh: $*" >&2; exit 2; }
+
+ranks='' hostfile='' transport=auto dry_run=0
+while (($#)); do
+  case $1 in
+    -n | --np) [[ $# -ge 2 ]] || die "$1 needs a value"; ranks=$2; shift 2 ;;
+    --hostfile) [[ $# -ge 2 ]] || die "$1 needs a value"; hostfile=$2; shift 2 ;;
+    --transport) [[ $# -ge 2 ]] || die "$1 needs a value"; transport=$2; shift 2 ;;
+    --dry-run) dry_run=1; shift ;;
+    -h | --help) usage ;;
+    --) shift; break ;;
+    *) die "unknown option '$1' (put the program after --)" ;;
+  esac
+done
+[[ $ranks =~ ^[1-9][0-9]*$ ]] || die "-n must be a positive number of ranks"
+(($#)) || die "no program given after --"
+
+cmd=(mpirun -np "$ranks")
+if [[ -n $hostfile ]]; then
+  [[ -r $hostfile ]] || die "hostfile '$hostfile' is not readable"
+  cmd+=(--hostfile "$hostfile" --bind-to core --map-by core)
+else
+  cores=$(nproc --all)
+  if ((ranks > cores)); then
+    # Binding two ranks to one core would only make them wait for each other.
+    echo "launch.sh: $ranks ranks on $cores cores: oversubscribing, ranks not bound" >&2
+    cmd+=(--oversubscribe --bind-to none)
+  else
+    cmd+=(--bind-to core --map-by core)
+  fi
+fi
+case $transport in
+  auto) ;;
+  shm) cmd+=(--mca pml ob1 --mca btl "self,vader") ;;
+  tcp) cmd+=(--mca pml ob1 --mca btl "self,tcp") ;;
+  *) die "--transport must be auto, shm or tcp, not '$transport'" ;;
+esac
+# -x exports to the ranks on every host; one BLAS thread per rank since there is one rank per core.
+export OPENBLAS_NUM_THREADS=1  # dpmlp --threads is the way to ask for more
+cmd+=(-x OPENBLAS_NUM_THREADS)
+if [[ $EUID -eq 0 ]]; then
+  # Open MPI refuses to run as root unless told twice; only then, never for ordinary users.
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  cmd+=(-x OMPI_ALLOW_RUN_AS_ROOT -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM)
+fi
+cmd+=("$@")
+
+# Shown as a shell would need it; plain words are left unquoted so the line stays readable.
+line='+'
+for word in "${cmd[@]}"; do
+  if [[ $word =~ ^[[:alnum:]_./,:=@%+-]+$ ]]; then line+=" $word"; else line+=" $(printf '%q' "$word")"; fi
+done
+echo "$line" >&2
+((dry_run)) && exit 0
+exec "${cmd[@]}"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# cluster/mpirun/launch.sh: 2 ranks over shared memory and over TCP (checked with Open MPI's own
+# component selection log), more ranks than cores, usage errors, and a signal to the wrapper
+# reaching the ranks (checkpoint, exit 75).
+#   bash tests/cluster/mpirun_launch_test.sh [path/to/dpmlp] [repo-root]
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
+
+launch=$REPO/cluster/mpirun/launch.sh
+small=(train --dataset surface --epochs 2 --layers "32,32" --progress lines)
+
+# run_transport NAME: 2 ranks; Open MPI logs which byte-transfer components it initialised.
+run_transport() {
+  local t=$1 log=$WORK/$1.log status=0
+  say "2 ranks over $t"
+  OMPI_MCA_btl_base_verbose=100 "$launch" -n 2 --transport "$t" -- \
+    "$DPMLP" "${small[@]}" --save-model "$WORK/$t.pb" >"$log" 2>&1 || status=$?
+  check "$t: exit 0 (got $status)" test "$status" = 0
+  check "$t: world size 2" has_line "$log" 'world size 2'
+  check "$t: finished training" has_line "$log" '^final: test mse'
+  check "$t: printed the mpirun command with binding" \
+    has_line "$log" '^\+ mpirun -np 2 --bind-to core --map-by core '
+  check "$t: OpenBLAS single-threaded on every rank" has_line "$log" ' -x OPENBLAS_NUM_THREADS '
+}
+run_transport shm
+check "shm: btl self,vader with ob1" has_line "$WORK/shm.log" ' --mca pml ob1 --mca btl self,vader '
+check "shm: vader initialised" has_line "$WORK/shm.log" 'init of component vader returned success'
+check "shm: tcp not used" test "$(grep -c 'initializing btl component tcp' "$WORK/shm.log")" = 0
+run_transport tcp
+check "tcp: btl self,tcp with ob1" has_line "$WORK/tcp.log" ' --mca pml ob1 --mca btl self,tcp '
+check "tcp: tcp initialised" has_line "$WORK/tcp.log" 'init of component tcp returned success'
+check "tcp: shared memory not used" \
+  test "$(grep -c 'initializing btl component vader' "$WORK/tcp.log")" = 0
+check "shm and tcp runs end with identical parameters" \
+  same_parameters "$WORK/shm.pb" "$WORK/tcp.pb"
+
+over=$(($(nproc --all) + 1))
+say "$over ranks on $((over - 1)) cores"
+status=0
+"$launch" -n "$over" -- "$DPMLP" "${small[@]}" >"$WORK/over.log" 2>&1 || status=$?
+check "oversubscribed run exits 0 (got $status)" test "$status" = 0
+check "world size $over" has_line "$WORK/over.log" "world size $over"
+check "with --oversubscribe and no binding" \
+  has_line "$WORK/over.log" "^\+ mpirun -np $over --oversubscribe --bind-to none "
+
+dry=$("$launch" -n 2 --dry-run -- prog 2>&1)
+if [[ $EUID -eq 0 ]]; then
+  check "root: run-as-root variables exported" grep -q -- '-x OMPI_ALLOW_RUN_AS_ROOT ' <<<"$dry"
+else
+  check "non-root: no run-as-root variables" test "$(grep -c OMPI_ALLOW_RUN_AS_ROOT <<<"$dry")" = 0
+fi
+usage_status() { "$launch" "$@" >/dev/null 2>&1 || echo $?; }
+check "no -n: exit 2" test "$(usage_status -- prog)" = 2
+check "unknown transport: exit 2" test "$(usage_status -n 2 --transport ib -- prog)" = 2
+check "no program: exit 2" test "$(usage_status -n 2)" = 2
+
+say "SIGUSR1 to the wrapper"
+"$launch" -n 2 -- "$DPMLP" train --epochs 20 --layers 256,128 --progress lines \
+  --checkpoint-dir "$WORK/sig/checkpoints" >"$WORK/signal.log" 2>&1 &
+pid=$!
+check "signalled run is training" wait_file_line "$WORK/signal.log" '^epoch 1/20 ' 120
+kill -USR1 "$pid"
+status=0
+wait "$pid" || status=$?
+check "signalled run exits 75 (got $status)" test "$status" = 75
+check "after writing a checkpoint" has_line "$WORK/signal.log" 'stopped by a signal at step [0-9]+'
+check "which is on disk" has_checkpoint "$WORK/sig"
+
+summary
