@@ -98,8 +98,9 @@ struct Trainer::Impl {
     schedule.warmup_epochs = cfg.warmup_epochs;
     schedule.min_lr = cfg.min_lr;
     schedule.steps_per_epoch = steps_per_epoch;
+    // The schedule spans --epochs; --max-steps only stops early, so a run cut short by it and
+    // resumed later follows exactly the same learning rates.
     schedule.total_steps = steps_per_epoch * cfg.epochs;
-    if (cfg.max_steps > 0) schedule.total_steps = std::min(schedule.total_steps, cfg.max_steps);
     pos.set_best_val_loss(INFINITY);
     pos.set_best_epoch(-1);
   }
@@ -142,11 +143,14 @@ struct Trainer::Impl {
                                                  ": parameters are not finite; no checkpoint written");
     state.velocity = opt.velocity();
     OnRankZero([&] {
+      const auto t0 = Clock::now();
       EnsureDirectory(cfg.checkpoint_dir);
       std::string bytes;
       MakeCheckpoint(CurrentModel(net.params()), cfg, state, comm.size()).SerializeToString(&bytes);
-      WriteFramedFile(CheckpointPath(cfg.checkpoint_dir, pos.step()), FramedKind::kCheckpoint, bytes);
+      const std::string path = CheckpointPath(cfg.checkpoint_dir, pos.step());
+      WriteFramedFile(path, FramedKind::kCheckpoint, bytes);
       PruneCheckpoints(cfg.checkpoint_dir, cfg.keep);
+      Say("checkpoint %s (%.1f MB, %.1f ms)\n", path.c_str(), bytes.size() / 1e6, 1000 * Since(t0));
     });
   }
 
@@ -187,6 +191,7 @@ struct Trainer::Impl {
     }
     const size_t nul = msg.find('\0');
     const std::string path = msg.substr(1, nul - 1);
+    const auto t0 = Clock::now();
     const pb::Checkpoint ck = ParseCheckpoint(msg.substr(nul + 1), path);
     const ModelData m = ModelFromProto(ck.model(), path);
     const std::vector<std::string> mismatches = SpecMismatches(m.spec, spec);
@@ -212,8 +217,9 @@ struct Trainer::Impl {
       bm.ParseFromString(best);
       state.best_params = ModelFromProto(bm, BestModelPath()).params;
     }
-    Say("resumed from %s at step %lld (epoch %lld, %lld samples into it; saved by %d rank(s))\n", path.c_str(),
-        (long long)pos.step(), (long long)pos.epoch() + 1, (long long)pos.position_in_epoch(), ck.world_size());
+    Say("resumed from %s at step %lld (epoch %lld, %lld samples into it; saved by %d rank(s); parsed in %.1f ms)\n",
+        path.c_str(), (long long)pos.step(), (long long)pos.epoch() + 1, (long long)pos.position_in_epoch(),
+        ck.world_size(), 1000 * Since(t0));
     return pos.step();
   }
 

@@ -55,7 +55,7 @@ po::options_description TrainingOptions(TrainConfig* c, int* threads) {
       ("lr", po::value(&c->lr)->default_value(c->lr), "learning rate eta")
       ("momentum", po::value(&c->sgd.momentum)->default_value(c->sgd.momentum), "momentum mu in [0, 1)")
       ("nesterov", po::bool_switch(&c->sgd.nesterov), "Nesterov momentum")
-      ("max-steps", po::value(&c->max_steps)->default_value(c->max_steps), "stop after this many steps (0: no limit)")
+      ("max-steps", po::value(&c->max_steps)->default_value(c->max_steps), "stop after this many steps (0: no limit); the lr schedule still spans --epochs")
       ("threads", po::value(threads), "OpenBLAS threads per rank (default: 1 under mpirun, all cores alone)")
       ("weight-decay", po::value(&c->sgd.weight_decay)->default_value(0.0), "L2 regularisation lambda")
       ("l1", po::value(&c->sgd.l1)->default_value(0.0), "L1 regularisation lambda")
