@@ -13,9 +13,9 @@
 #                 host. shm and tcp pin the ob1 messaging layer, so UCX cannot bypass the choice.
 #   --dry-run     print the mpirun command, do not run it
 #
-# The mpirun command is printed to stderr before it runs; mpirun replaces this script, so signals
-# (SIGUSR1/SIGTERM: dpmlp checkpoints and exits 75) reach mpirun, which forwards them to the ranks,
-# and the exit status is mpirun's (the first non-zero rank status).
+# The mpirun command is printed to stderr before it runs. SIGTERM, SIGINT or SIGUSR1 sent to this
+# script reach the ranks as SIGUSR1: dpmlp checkpoints and exits 75, and so does this script. The
+# exit status is mpirun's (the first non-zero rank status).
 set -euo pipefail
 
 usage() {
@@ -76,4 +76,18 @@ for word in "${cmd[@]}"; do
 done
 echo "$line" >&2
 ((dry_run)) && exit 0
-exec "${cmd[@]}"
+
+# Not exec: mpirun answers SIGTERM and SIGINT by aborting the job with exit code 1 even when the
+# ranks have checkpointed and exited 75; SIGUSR1 it forwards and then returns the ranks' 75. So
+# every stop signal is passed on as SIGUSR1 (dpmlp treats them alike).
+pid=''
+# shellcheck disable=SC2317  # run by the trap
+stop() { if [[ -n $pid ]]; then kill -USR1 "$pid" 2>/dev/null || true; fi; }
+trap stop TERM INT USR1
+"${cmd[@]}" &
+pid=$!
+# A trapped signal ends `wait` early while mpirun still runs; the last wait returns its status.
+while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
+status=0
+wait "$pid" || status=$?
+exit "$status"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cluster/mpirun/launch.sh: 2 ranks over shared memory and over TCP (checked with Open MPI's own
-# component selection log), more ranks than cores, usage errors, and a signal to the wrapper
-# reaching the ranks (checkpoint, exit 75).
+# component selection log), more ranks than cores, usage errors, and SIGTERM or SIGUSR1 to the
+# wrapper reaching the ranks (checkpoint, exit 75).
 #   bash tests/cluster/mpirun_launch_test.sh [path/to/dpmlp] [repo-root]
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
@@ -54,16 +54,21 @@ check "no -n: exit 2" test "$(usage_status -- prog)" = 2
 check "unknown transport: exit 2" test "$(usage_status -n 2 --transport ib -- prog)" = 2
 check "no program: exit 2" test "$(usage_status -n 2)" = 2
 
-say "SIGUSR1 to the wrapper"
-"$launch" -n 2 -- "$DPMLP" train --epochs 20 --layers 256,128 --progress lines \
-  --checkpoint-dir "$WORK/sig/checkpoints" >"$WORK/signal.log" 2>&1 &
-pid=$!
-check "signalled run is training" wait_file_line "$WORK/signal.log" '^epoch 1/20 ' 120
-kill -USR1 "$pid"
-status=0
-wait "$pid" || status=$?
-check "signalled run exits 75 (got $status)" test "$status" = 75
-check "after writing a checkpoint" has_line "$WORK/signal.log" 'stopped by a signal at step [0-9]+'
-check "which is on disk" has_checkpoint "$WORK/sig"
+# A stop signal to the wrapper: the ranks checkpoint and the wrapper exits 75 (mpirun itself would
+# turn SIGTERM into exit 1).
+for sig in TERM USR1; do
+  say "SIG$sig to the wrapper"
+  log=$WORK/sig$sig.log
+  "$launch" -n 2 -- "$DPMLP" train --epochs 50 --layers 32 --progress lines \
+    --checkpoint-dir "$WORK/sig$sig/checkpoints" >"$log" 2>&1 &
+  pid=$!
+  check "$sig: run is training" wait_file_line "$log" '^epoch 1/50 ' 120
+  kill -s "$sig" "$pid"
+  status=0
+  wait "$pid" || status=$?
+  check "$sig: wrapper exits 75 (got $status)" test "$status" = 75
+  check "$sig: after writing a checkpoint" has_line "$log" 'stopped by a signal at step [0-9]+'
+  check "$sig: which is on disk" has_checkpoint "$WORK/sig$sig"
+done
 
 summary

@@ -7,12 +7,12 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 start_slurm
-# Long enough (several seconds per epoch here) that the signal lands mid-training; momentum so
+# Long enough (a few seconds per epoch here) that the signal lands mid-training; momentum so
 # that the velocity has to survive the checkpoint too.
 cat >"$WORK/run.ini" <<'EOF'
 dataset = fashion-mnist
-layers = 256,128
-epochs = 5
+layers = 128
+epochs = 4
 batch-size = 128
 lr = 0.05
 momentum = 0.9
@@ -33,12 +33,12 @@ require "reference job $ref completed (state $state)" test "$state" = COMPLETED
 say "run to be preempted"
 job=$(RUN_DIR=$WORK/pre submit "${resources[@]}" "$sbatch_script")
 out=$WORK/dpmlp-$job.out err=$WORK/dpmlp-$job.err
-require "job $job is training" wait_file_line "$out" '^epoch 1/5 ' 300
+require "job $job is training" wait_file_line "$out" '^epoch 1/4 ' 300
 scancel --batch --signal=USR1 "$job"
 state=$(wait_state "$job" 120 PENDING "${FINAL_STATES[@]}") || true
 require "job requeued itself: PENDING (state $state)" test "$state" = PENDING
 check "restart count is 1" test "$(job_field "$job" Restarts)" = 1
-check "batch shell forwarded the signal" has_line "$out" 'received SIGUSR1; forwarding'
+check "batch shell forwarded the signal" has_line "$out" 'received SIGUSR1; passing it on to the ranks'
 stop_line=$(grep -E 'stopped by a signal at step [0-9]+' "$err" | head -n1 || true)
 step=$(sed -E 's/.*stopped by a signal at step ([0-9]+).*/\1/' <<<"$stop_line")
 check "dpmlp checkpointed on the signal (step ${step:-?})" test -n "$step"

@@ -41,6 +41,6 @@ state=$(wait_state "$bad" 120 "${FINAL_STATES[@]}") || true
 check "bad-input job failed (state $state)" test "$state" = FAILED
 check "with dpmlp's exit code 2" test "$(job_field "$bad" ExitCode)" = 2:0
 check "and was not requeued" test "$(job_field "$bad" Restarts)" = 0
-check "the log says so" has_line "$WORK/dpmlp-$bad.err" 'exit code 2 .*not requeued'
+check "the log says so" has_line "$WORK/dpmlp-$bad.err" 'exited with code 2; not requeued'
 
 summary
