@@ -1,6 +1,7 @@
 # Shared by tests/cluster/*_test.sh (sourced, not run). Usage in a test:
-#   source "$(dirname "$0")/lib.sh" "$@"   # $1 dpmlp binary, $2 repository root (both optional)
-# Sets DPMLP, REPO and WORK (a fresh directory, removed at exit); provides check/summary and, for
+#   source "$(dirname "$0")/lib.sh" "$@"   # $1 dpmlp binary, $2 repository root, $3 model_diff
+#                                          # (all optional; CTest passes all three)
+# Sets DPMLP, REPO, MODEL_DIFF and WORK (a fresh directory, removed at exit); provides check/summary and, for
 # Slurm tests, start_slurm plus job helpers. The EXIT trap always stops the local Slurm.
 # shellcheck shell=bash
 
@@ -8,6 +9,7 @@ set -euo pipefail
 
 REPO=$(cd "${2:-$(dirname "${BASH_SOURCE[0]}")/../..}" && pwd)
 DPMLP=$(realpath "${1:-$REPO/build/dpmlp}")
+MODEL_DIFF=${3:-}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dpmlp-cluster-test.XXXXXX")
 chmod 755 "$WORK"  # munged's socket lives below it and must be reachable by all
 SLURM_DIR=$WORK/slurm
@@ -129,9 +131,17 @@ submit() {
   (cd "$WORK" && DPMLP_BIN=$DPMLP sbatch --parsable "$@")
 }
 
-# same_parameters MODEL_A MODEL_B: every exported tensor is byte-identical. (The model files
-# themselves hold their save time and paths, so they are compared through `dpmlp export`.)
+# same_parameters MODEL_A MODEL_B: the parameters are bitwise equal. (The model files themselves
+# also hold their save time and paths.) Uses tests/tools/model_diff when given, else compares the
+# tensors `dpmlp export` writes.
 same_parameters() {
+  if [[ -n $MODEL_DIFF ]]; then
+    local diff
+    diff=$("$MODEL_DIFF" "$1" "$2") || return 1
+    echo "  model_diff: $diff"
+    [[ $diff == *"bitwise yes"* ]]
+    return
+  fi
   local a=$WORK/export.$RANDOM b=$WORK/export.$RANDOM f n=0
   "$DPMLP" export --model "$1" --out "$a" >/dev/null || return 1
   "$DPMLP" export --model "$2" --out "$b" >/dev/null || return 1

@@ -2,7 +2,7 @@
 # cluster/mpirun/launch.sh: 2 ranks over shared memory and over TCP (checked with Open MPI's own
 # component selection log), more ranks than cores, usage errors, and SIGTERM or SIGUSR1 to the
 # wrapper reaching the ranks (checkpoint, exit 75).
-#   bash tests/cluster/mpirun_launch_test.sh [path/to/dpmlp] [repo-root]
+#   bash tests/cluster/mpirun_launch_test.sh [path/to/dpmlp] [repo-root] [path/to/model_diff]
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 

@@ -2,7 +2,7 @@
 # Preemption on a real single-node Slurm: SIGUSR1 delivered as Slurm does it (to the batch shell)
 # makes dpmlp checkpoint and exit 75, train.sbatch requeues the job, the released job resumes from
 # that checkpoint and ends with parameters bitwise equal to an uninterrupted run.
-#   bash tests/cluster/slurm_preempt_test.sh [path/to/dpmlp] [repo-root]
+#   bash tests/cluster/slurm_preempt_test.sh [path/to/dpmlp] [repo-root] [path/to/model_diff]
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 

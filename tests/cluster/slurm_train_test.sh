@@ -2,7 +2,7 @@
 # cluster/slurm/train.sbatch on a real single-node Slurm: a 2-task job trains to the end and exits 0
 # with its results in the default run directory; a job whose dpmlp rejects its input fails with
 # that exit code and is not requeued.
-#   bash tests/cluster/slurm_train_test.sh [path/to/dpmlp] [repo-root]
+#   bash tests/cluster/slurm_train_test.sh [path/to/dpmlp] [repo-root] [path/to/model_diff]
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
