@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitUsage = 2,      // bad usage, configuration or input data
   kExitDiverged = 3,   // non-finite loss or gradient
   kExitIo = 4,         // checkpoint or output I/O failed; earlier checkpoints intact
+  kExitStalled = 5,    // a rank failed or stalled: the collective watchdog ended the job
   kExitPreempted = 75  // stopped by a signal after writing a checkpoint
 };
 

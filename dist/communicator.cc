@@ -2,8 +2,11 @@
 
 #include <mpi.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <thread>
 
 #include "core/error.h"
 
@@ -36,6 +39,13 @@ class MpiCommunicator : public Communicator {
   MpiCommunicator() {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    // The watchdog's arrival notices travel on their own communicator, apart from the data.
+    MPI_Comm_dup(MPI_COMM_WORLD, &watch_);
+  }
+  ~MpiCommunicator() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Comm_free(&watch_);
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
@@ -44,26 +54,24 @@ class MpiCommunicator : public Communicator {
   void AllreduceMax(double* data, size_t n) override { Reduce(data, n, MPI_DOUBLE, MPI_MAX); }
   std::vector<double> Allgather(double value) override {
     std::vector<double> all(size_);
-    Check(MPI_Allgather(&value, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD),
-          "MPI_Allgather");
+    MPI_Request req;
+    Check(MPI_Iallgather(&value, 1, MPI_DOUBLE, all.data(), 1, MPI_DOUBLE, MPI_COMM_WORLD, &req),
+          "MPI_Iallgather");
+    Wait(&req);
     return all;
   }
-  void Broadcast(float* data, size_t n, int root) override {
-    for (size_t off = 0; off < n; off += kMaxChunk)
-      Check(MPI_Bcast(data + off, static_cast<int>(std::min(kMaxChunk, n - off)), MPI_FLOAT, root,
-                      MPI_COMM_WORLD),
-            "MPI_Bcast");
-  }
+  void Broadcast(float* data, size_t n, int root) override { Bcast(data, n, MPI_FLOAT, root); }
   void Broadcast(std::string* bytes, int root) override {
     unsigned long long len = bytes->size();
-    Check(MPI_Bcast(&len, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD), "MPI_Bcast");
+    Bcast(&len, 1, MPI_UNSIGNED_LONG_LONG, root);
     bytes->resize(len);
-    for (size_t off = 0; off < len; off += kMaxChunk)
-      Check(MPI_Bcast(bytes->data() + off, static_cast<int>(std::min<size_t>(kMaxChunk, len - off)),
-                      MPI_CHAR, root, MPI_COMM_WORLD),
-            "MPI_Bcast");
+    Bcast(bytes->data(), len, MPI_CHAR, root);
   }
-  void Barrier() override { Check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+  void Barrier() override {
+    MPI_Request req;
+    Check(MPI_Ibarrier(MPI_COMM_WORLD, &req), "MPI_Ibarrier");
+    Wait(&req);
+  }
   [[noreturn]] void Abort(int code) override {
     MPI_Abort(MPI_COMM_WORLD, code);
     std::_Exit(code);
@@ -71,20 +79,114 @@ class MpiCommunicator : public Communicator {
   const char* backend() const override { return "open-mpi"; }
 
  private:
+  // In place, in chunks of at most kMaxChunk elements (MPI counts are int). n == 0 still joins
+  // the collective, so every rank takes part even with nothing to add.
   void Reduce(void* data, size_t n, MPI_Datatype type, MPI_Op op) {
     int elem = 0;
     MPI_Type_size(type, &elem);
-    if (n == 0) {
-      // Every rank takes part even with nothing to add, so collectives stay matched.
-      Check(MPI_Allreduce(MPI_IN_PLACE, data, 0, type, op, MPI_COMM_WORLD), "MPI_Allreduce");
+    size_t off = 0;
+    do {
+      const int count = static_cast<int>(std::min(kMaxChunk, n - off));
+      MPI_Request req;
+      Check(MPI_Iallreduce(MPI_IN_PLACE, static_cast<char*>(data) + off * elem, count, type, op, MPI_COMM_WORLD,
+                           &req),
+            "MPI_Iallreduce");
+      Wait(&req);
+      off += static_cast<size_t>(count);
+    } while (off < n);
+  }
+
+  void Bcast(void* data, size_t n, MPI_Datatype type, int root) {
+    int elem = 0;
+    MPI_Type_size(type, &elem);
+    size_t off = 0;
+    do {
+      const int count = static_cast<int>(std::min(kMaxChunk, n - off));
+      MPI_Request req;
+      Check(MPI_Ibcast(static_cast<char*>(data) + off * elem, count, type, root, MPI_COMM_WORLD, &req), "MPI_Ibcast");
+      Wait(&req);
+      off += static_cast<size_t>(count);
+    } while (off < n);
+  }
+
+  // Completes a collective. With the watchdog on, polls it against the deadline: a rank that has
+  // waited half the timeout tells every other rank that it arrived at collective #seq_, so at the
+  // deadline each waiting rank knows who arrived and names the rest.
+  void Wait(MPI_Request* req) {
+    ++seq_;
+    const double timeout = collective_timeout();
+    if (timeout <= 0) {
+      Check(MPI_Wait(req, MPI_STATUS_IGNORE), "MPI_Wait");
       return;
     }
-    for (size_t off = 0; off < n; off += kMaxChunk)
-      Check(MPI_Allreduce(MPI_IN_PLACE, static_cast<char*>(data) + off * elem,
-                          static_cast<int>(std::min(kMaxChunk, n - off)), type, op, MPI_COMM_WORLD),
-            "MPI_Allreduce");
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    bool notified = false;
+    for (unsigned spin = 0;; ++spin) {
+      int done = 0;
+      Check(MPI_Test(req, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (done) break;
+      if (spin % 64 != 0) continue;
+      const double waited = std::chrono::duration<double>(Clock::now() - start).count();
+      // A long wait (a slow or stopped peer) yields the core instead of spinning on it.
+      if (waited > 0.01) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      if (!notified && waited > timeout / 2) {
+        for (int r = 0; r < size_; ++r) {
+          if (r == rank_) continue;
+          MPI_Request note;
+          MPI_Isend(&seq_, 1, MPI_LONG_LONG, r, kArrivedTag, watch_, &note);
+          MPI_Request_free(&note);
+        }
+        notified = true;
+      }
+      if (waited > timeout) Stalled(waited);
+    }
+    DrainNotices(nullptr);
   }
+
+  // Receives pending arrival notices; marks in `arrived` the ranks that reached collective seq_
+  // or a later one (a rank can finish its part of a collective and wait in the next).
+  void DrainNotices(std::vector<bool>* arrived) {
+    for (;;) {
+      int flag = 0;
+      MPI_Status st;
+      MPI_Iprobe(MPI_ANY_SOURCE, kArrivedTag, watch_, &flag, &st);
+      if (!flag) return;
+      long long seq = 0;
+      MPI_Recv(&seq, 1, MPI_LONG_LONG, st.MPI_SOURCE, kArrivedTag, watch_, MPI_STATUS_IGNORE);
+      if (arrived && seq >= seq_) (*arrived)[st.MPI_SOURCE] = true;
+    }
+  }
+
+  [[noreturn]] void Stalled(double waited) {
+    // Polls are ~50 us apart, so a wait far past the deadline means this process itself was
+    // suspended (e.g. SIGSTOP, then woken by the job's abort): it is the straggler, not a witness.
+    if (waited > 1.5 * collective_timeout() + 1.0) {
+      std::fprintf(stderr, "[rank %d] dpmlp: error: this rank was suspended for about %.0f s at %s; ending the job\n",
+                   rank_, waited, WatchContext().c_str());
+      std::fflush(stderr);
+      Abort(kExitStalled);
+    }
+    std::vector<bool> arrived(size_, false);
+    arrived[rank_] = true;
+    DrainNotices(&arrived);
+    std::string missing, present;
+    for (int r = 0; r < size_; ++r) {
+      std::string& list = arrived[r] ? present : missing;
+      list += (list.empty() ? "" : ",") + std::to_string(r);
+    }
+    std::fprintf(stderr,
+                 "[rank %d] dpmlp: error: collective timeout at %s: waited %.0f s (--collective-timeout) for "
+                 "rank(s) %s that did not arrive (arrived: %s); ending the job\n",
+                 rank_, WatchContext().c_str(), waited, missing.c_str(), present.c_str());
+    std::fflush(stderr);
+    Abort(kExitStalled);
+  }
+
+  static constexpr int kArrivedTag = 7;
   int rank_ = 0, size_ = 1;
+  MPI_Comm watch_ = MPI_COMM_NULL;
+  long long seq_ = 0;
 };
 
 }  // namespace

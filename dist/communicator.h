@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,22 @@ class Communicator {
   [[noreturn]] virtual void Abort(int code) = 0;
   // "open-mpi" or "local"; for logs.
   virtual const char* backend() const = 0;
+
+  // Collective watchdog: when seconds > 0, a rank that waits longer than that in AllreduceSum
+  // prints which ranks did not arrive, naming where it was ("step 1234": `label` and the value
+  // `*counter` has then), and aborts the job with kExitStalled. 0 turns it off.
+  void SetCollectiveTimeout(double seconds) { timeout_ = seconds; }
+  double collective_timeout() const { return timeout_; }
+  void SetWatchContext(const char* label, const int64_t* counter) { label_ = label, counter_ = counter; }
+  std::string WatchContext() const {
+    if (counter_) return std::string(label_) + " " + std::to_string(*counter_);
+    return *label_ ? std::string(label_) : std::string("a collective");
+  }
+
+ private:
+  double timeout_ = 0.0;
+  const char* label_ = "";
+  const int64_t* counter_ = nullptr;
 };
 
 // A world of one rank: collectives are identities.

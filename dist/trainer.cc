@@ -73,6 +73,7 @@ struct Trainer::Impl {
   TrainingState state;
   pb::TrainingPosition& pos = state.position;
   int64_t steps_per_epoch = 1;
+  int64_t watched_step = 0;  // the step the watchdog names when a rank does not arrive
   int64_t max_shard = 1;
 
   Impl(Communicator& c, const ModelSpec& s, const TrainData& d, const TrainConfig& config)
@@ -266,6 +267,8 @@ TrainSummary Trainer::Impl::Run() {
   TrainSummary summary;
   const int64_t n = static_cast<int64_t>(data.train.size);
   const int world = comm.size(), rank = comm.rank();
+  comm.SetCollectiveTimeout(cfg.collective_timeout);
+  comm.SetWatchContext("step", &watched_step);
   InitializeParams(spec, cfg.seed, net.params().data());
   comm.Broadcast(net.params().data(), net.layout().size(), 0);
   summary.resumed_from_step = Resume();
@@ -310,6 +313,7 @@ TrainSummary Trainer::Impl::Run() {
                                  ? 1.0f
                                  : 0.0f;
       const auto t1 = Clock::now();
+      watched_step = pos.step();
       comm.AllreduceSum(grads, nparams + kTailSize);
       const auto t2 = Clock::now();
 
@@ -317,13 +321,14 @@ TrainSummary Trainer::Impl::Run() {
       if (count != static_cast<double>(b))
         throw CollectiveError(kExitInternal, "step " + std::to_string(pos.step()) + ": the ranks processed " +
                                                  std::to_string(count) + " samples of a batch of " + std::to_string(b));
+      // The allreduced sums are identical on every rank, so every rank stops here together.
+      if (!std::isfinite(MomentumSgd::MeanGradNorm(grads, nparams, count)))
+        throw CollectiveError(kExitDiverged, "training diverged at step " + std::to_string(pos.step()) +
+                                                 ": non-finite gradient in " + NonFiniteLayer() + " (loss " +
+                                                 std::to_string(loss_sum / count) + "; lower --lr?)");
       if (!std::isfinite(loss_sum))
         throw CollectiveError(kExitDiverged, "training diverged at step " + std::to_string(pos.step()) +
                                                  ": the loss is not finite (lower --lr?)");
-      const double gnorm = MomentumSgd::MeanGradNorm(grads, nparams, count);
-      if (!std::isfinite(gnorm))
-        throw CollectiveError(kExitDiverged, "training diverged at step " + std::to_string(pos.step()) +
-                                                 ": non-finite gradient in " + NonFiniteLayer() + " (lower --lr?)");
       const double lr = schedule.At(pos.step());
       opt.Step(net.params().data(), grads, count, lr);
       pos.set_lr(lr);

@@ -61,8 +61,11 @@ const char kUsage[] =
     "  predict  write predictions for a CSV of inputs\n"
     "  info     describe a model, a checkpoint, or the model the options would build\n"
     "  export   write a model's weights and biases as NumPy .npy files\n"
+    "  inspect  per-neuron effective intervals, dead/saturated neurons and ablation effects\n"
+    "  plot     PNG plots through gnuplot: training curves, a 1-D fit, a 2-D surface\n"
     "\n"
     "exit codes: 0 done, 1 internal error, 2 bad usage or input, 3 diverged, 4 I/O failed,\n"
+    "            5 a rank failed or stalled (collective watchdog),\n"
     "            75 stopped by a signal after checkpointing (rerun the same command)\n";
 
 }  // namespace
@@ -84,6 +87,8 @@ int main(int argc, char** argv) {
   else if (command == "predict") fn = PredictCommand;
   else if (command == "info") fn = InfoCommand;
   else if (command == "export") fn = ExportCommand;
+  else if (command == "inspect") fn = InspectCommand;
+  else if (command == "plot") fn = PlotCommand;
   else {
     std::fprintf(stderr, "dpmlp: error: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return kExitUsage;

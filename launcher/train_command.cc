@@ -32,6 +32,9 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
         CheckpointOptions(&cfg));
     po::variables_map vm;
     if (!ParseCommandLine("train", "[options]", opts, argc, argv, &vm, comm.rank() == 0)) return false;
+    // From here on no rank waits forever for another, not even for the start-up agreement.
+    comm.SetCollectiveTimeout(cfg.collective_timeout);
+    comm.SetWatchContext("start-up (options and data loading)", nullptr);
     // One rank per core under a launcher; a lone process may use every core.
     if (!vm.count("threads"))
       threads = comm.size() > 1 || LaunchedByMpi() ? 1 : std::max(1u, std::thread::hardware_concurrency());
