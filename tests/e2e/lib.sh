@@ -14,10 +14,45 @@ pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 # check "description" command...: passes when the command succeeds.
 check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-# Float comparison through awk: lt A B is true when A < B.
-lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+# Float comparison through awk: lt A B is true when A < B (false when either is empty).
+lt() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
 MPIRUN=(mpirun --oversubscribe --mca btl self,vader)
 finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }
+
+# expect_exit WANT "description" command...: runs the command with its stdout and stderr in
+# $WORK/last.out and $WORK/last.err; passes when it exits with WANT.
+expect_exit() {
+  local want=$1 what=$2 rc
+  shift 2
+  "$@" >"$WORK/last.out" 2>"$WORK/last.err"
+  rc=$?
+  if [ "$rc" -eq "$want" ]; then
+    pass "$what (exit $rc)"
+  else
+    fail "$what: exit $rc, expected $want; stderr: $(head -c 600 "$WORK/last.err")"
+  fi
+}
+# stderr_names "description" text...: the last expect_exit's stderr contains every text.
+stderr_names() {
+  local what=$1 t missing=""
+  shift
+  for t in "$@"; do grep -qF -- "$t" "$WORK/last.err" || missing+=" '$t'"; done
+  if [ -z "$missing" ]; then pass "$what names$(printf " '%s'" "$@")"; else
+    fail "$what: stderr lacks$missing: $(head -c 600 "$WORK/last.err")"
+  fi
+}
+# metric FILE N KEY: field KEY of the N-th JSON line of a --metrics file (empty when absent).
+metric() {
+  python3 -c 'import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+n = int(sys.argv[2])
+print(json.loads(lines[n - 1]).get(sys.argv[3], "") if len(lines) >= n else "")' "$@"
+}
+# rel_le A B TOL: |A - B| <= TOL * |B|.
+rel_le() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b; exit !(a != "" && d <= t * m) }'; }
+# final_line FILE: rank 0's closing line, e.g.
+# "final: test accuracy 81.25% (2000 samples), test loss 0.5952, 282 steps".
+final_line() { grep -m1 '^final: ' "$1"; }
