@@ -59,9 +59,10 @@ inline T Sigmoid(T x) {
   return T(1) / (T(1) + std::exp(-x));
 }
 
-// Hidden activation value a = f(z).
-template <typename T>
-inline T Activate(ActKind kind, T z, T k, T alpha) {
+// Hidden activation value a = f(z); the kind is a template argument so that the switch is
+// resolved at compile time and the loops over a layer vectorise.
+template <ActKind kind, typename T>
+inline T Activate(T z, T k, T alpha) {
   switch (kind) {
     case ActKind::kSigmoid: return Sigmoid(k * z);
     case ActKind::kTanh: return std::tanh(z);
@@ -75,8 +76,8 @@ inline T Activate(ActKind kind, T z, T k, T alpha) {
 }
 
 // f'(z) expressed through a = f(z), so backward needs no second copy of z.
-template <typename T>
-inline T DerivFromOutput(ActKind kind, T a, T k, T alpha) {
+template <ActKind kind, typename T>
+inline T DerivFromOutput(T a, T k, T alpha) {
   switch (kind) {
     case ActKind::kSigmoid: return k * a * (T(1) - a);
     case ActKind::kTanh: return T(1) - a * a;
@@ -88,6 +89,38 @@ inline T DerivFromOutput(ActKind kind, T a, T k, T alpha) {
   }
   return T(1);
 }
+
+// z += b and a = f(z) over rows x width, in one pass.
+template <ActKind kind, typename T>
+void BiasActivate(T* z, T* a, const T* b, int rows, int width, T k, T alpha) {
+  for (int r = 0; r < rows; ++r) {
+    T* __restrict zr = z + static_cast<size_t>(r) * width;
+    T* __restrict ar = a + static_cast<size_t>(r) * width;
+    for (int j = 0; j < width; ++j) {
+      const T v = zr[j] + b[j];
+      zr[j] = v;
+      ar[j] = Activate<kind>(v, k, alpha);
+    }
+  }
+}
+
+// da *= f'(.) through a = f(z), over n values.
+template <ActKind kind, typename T>
+void MultiplyDerivative(T* __restrict da, const T* __restrict a, size_t n, T k, T alpha) {
+  for (size_t i = 0; i < n; ++i) da[i] *= DerivFromOutput<kind>(a[i], k, alpha);
+}
+
+// Calls F<kind>() for the runtime activation kind (maxout is handled by the callers).
+#define DPMLP_DISPATCH_ACTIVATION(kind, F, ...)                     \
+  switch (kind) {                                                   \
+    case ActKind::kSigmoid: F<ActKind::kSigmoid>(__VA_ARGS__); break; \
+    case ActKind::kTanh: F<ActKind::kTanh>(__VA_ARGS__); break;       \
+    case ActKind::kRelu: F<ActKind::kRelu>(__VA_ARGS__); break;       \
+    case ActKind::kLeakyRelu: F<ActKind::kLeakyRelu>(__VA_ARGS__); break; \
+    case ActKind::kElu: F<ActKind::kElu>(__VA_ARGS__); break;         \
+    case ActKind::kIdentity:                                        \
+    case ActKind::kMaxout: F<ActKind::kIdentity>(__VA_ARGS__); break; \
+  }
 
 }  // namespace
 
@@ -152,16 +185,7 @@ void Network<T>::ActivateHidden(int l, int rows) {
     }
     return;
   }
-  const ActKind kind = spec_.activation;
-  for (int r = 0; r < rows; ++r) {
-    T* zr = z + static_cast<size_t>(r) * s.pre;
-    T* ar = a + static_cast<size_t>(r) * s.out;
-    for (int j = 0; j < s.pre; ++j) {
-      const T v = zr[j] + b[j];
-      zr[j] = v;
-      ar[j] = Activate(kind, v, k, alpha);
-    }
-  }
+  DPMLP_DISPATCH_ACTIVATION(spec_.activation, BiasActivate, z, a, b, rows, s.pre, k, alpha);
 }
 
 template <typename T>
@@ -315,20 +339,23 @@ void Network<T>::ActivationGrad(int l, int rows) {
     }
     return;
   }
-  const T* a = a_[l];
-  const ActKind kind = spec_.activation;
-  for (size_t i = 0; i < n; ++i) da[i] *= DerivFromOutput(kind, a[i], k, alpha);
+  DPMLP_DISPATCH_ACTIVATION(spec_.activation, MultiplyDerivative, da, a_[l], n, k, alpha);
 }
 
 template <typename T>
 void Network<T>::Backward(const T* x, int rows) {
-  std::fill(grads_.begin(), grads_.end(), T(0));
-  if (rows <= 0) return;
+  if (rows <= 0) {
+    std::fill(grads_.begin(), grads_.end(), T(0));
+    return;
+  }
+  // The tail is the caller's; weight gradients are overwritten by sgemm (beta = 0) below.
+  std::fill(grads_.begin() + layout_.size(), grads_.end(), T(0));
   for (int l = spec_.num_layers() - 1; l >= 0; --l) {
     const LayerSlot& s = layout_.layers()[l];
     const T* in = l == 0 ? x : next_input_[l - 1];
     T* dw = grads_.data() + s.weight_offset;
     T* db = grads_.data() + s.bias_offset;
+    std::fill(db, db + s.pre, T(0));
     const T* d = d_[l];
     // dW (pre x in) = d^T (pre x rows) * in (rows x in); db = column sums of d.
     Gemm(true, false, s.pre, s.in, rows, T(1), d, s.pre, in, s.in, T(0), dw, s.in);

@@ -14,8 +14,18 @@ MomentumSgd::MomentumSgd(const ParamLayout& layout, const SgdOptions& options)
 }
 
 double MomentumSgd::MeanGradNorm(const float* grad_sum, size_t n, double count) {
+  // Sixteen float partial sums per block of 256 values, folded into double per block: the inner
+  // loop vectorises, and the block fold keeps the float error small.
+  constexpr size_t kLanes = 16, kBlock = 256;
   double sq = 0.0;
-  for (size_t i = 0; i < n; ++i) sq += double(grad_sum[i]) * double(grad_sum[i]);
+  size_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    float acc[kLanes] = {};
+    for (size_t j = 0; j < kBlock; j += kLanes)
+      for (size_t l = 0; l < kLanes; ++l) acc[l] += grad_sum[i + j + l] * grad_sum[i + j + l];
+    for (float a : acc) sq += a;
+  }
+  for (; i < n; ++i) sq += double(grad_sum[i]) * double(grad_sum[i]);
   return count > 0 ? std::sqrt(sq) / count : 0.0;
 }
 
@@ -33,16 +43,30 @@ double MomentumSgd::Step(float* params, const float* grad_sum, double count, dou
   const float eta = static_cast<float>(lr);
   const float l2 = static_cast<float>(options_.weight_decay);
   const float l1 = static_cast<float>(options_.l1);
-  const bool regularize = l2 != 0.0f || l1 != 0.0f;
-  float* v = velocity_.data();
-  for (size_t i = 0; i < n; ++i) {
-    float g = grad_sum[i] * g_scale;
-    if (regularize && decays_[i]) {
-      const float w = params[i];
-      g += l2 * w + l1 * static_cast<float>((w > 0.0f) - (w < 0.0f));
+  float* __restrict v = velocity_.data();
+  float* __restrict w = params;
+  const float* __restrict gs = grad_sum;
+  const uint8_t* __restrict decays = decays_.data();
+  // One loop per form, without per-element branches on options, so each vectorises.
+  if (l2 != 0.0f || l1 != 0.0f) {
+    for (size_t i = 0; i < n; ++i) {
+      const float d = decays[i];
+      const float sign = static_cast<float>((w[i] > 0.0f) - (w[i] < 0.0f));
+      const float g = gs[i] * g_scale + d * (l2 * w[i] + l1 * sign);
+      v[i] = mu * v[i] - eta * g;
+      w[i] += options_.nesterov ? mu * v[i] - eta * g : v[i];
     }
-    v[i] = mu * v[i] - eta * g;
-    params[i] += options_.nesterov ? mu * v[i] - eta * g : v[i];
+  } else if (options_.nesterov) {
+    for (size_t i = 0; i < n; ++i) {
+      const float g = gs[i] * g_scale;
+      v[i] = mu * v[i] - eta * g;
+      w[i] += mu * v[i] - eta * g;
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      v[i] = mu * v[i] - eta * (gs[i] * g_scale);
+      w[i] += v[i];
+    }
   }
   if (options_.max_norm > 0.0) {
     // Max-norm: rescale each unit's incoming weights (one row of W) onto the ball.
