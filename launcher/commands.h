@@ -20,5 +20,7 @@ int EvalCommand(Communicator& comm, int argc, char** argv);
 int PredictCommand(Communicator& comm, int argc, char** argv);
 int InfoCommand(Communicator& comm, int argc, char** argv);
 int ExportCommand(Communicator& comm, int argc, char** argv);
+int InspectCommand(Communicator& comm, int argc, char** argv);
+int PlotCommand(Communicator& comm, int argc, char** argv);
 
 }  // namespace dpmlp
