@@ -24,7 +24,7 @@
 namespace dpmlp {
 
 // The effective region of a hidden activation, on its pre-activation z:
-//   sigmoid a = sigma(k z): |k z| < 4 (beyond it the slope is below 1.8% of its peak);
+//   sigmoid a = sigma(k z): |k z| < 4 (beyond it the slope is below 7% of its peak);
 //   tanh: |z| < 2 (slope below 7% of its peak);
 //   ReLU, leaky ReLU, ELU: z > 0 (the unit passes its input on);
 //   identity: everywhere. Maxout has none: HasEffectiveRegion is false and InEffectiveRegion

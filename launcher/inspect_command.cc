@@ -88,8 +88,10 @@ void PrintReport(const ModelSpec& spec, const Dataset& data, const InspectionRep
   const bool one_d = spec.input_dim == 1;
   const char* quality = rep.classification ? "d_acc" : "d_mse";
   if (static_cast<int>(rep.neurons.size()) <= max_rows) {
-    std::printf("\nneuron  %s in region  state      d_loss      %-10s  rank\n",
-                one_d ? "  centre  effective interval (x)  length    " : "", quality);
+    // Headers padded to the widths of the row format below.
+    std::printf("\n%-6s  ", "neuron");
+    if (one_d) std::printf("%8s  %-22s  %-8s  ", "centre", "effective interval (x)", "length");
+    std::printf("%9s  %-9s  %-10s  %-10s  %4s\n", "in region", "state", "d_loss", quality, "rank");
     for (size_t i = 0; i < rep.neurons.size(); ++i) {
       const NeuronReport& n = rep.neurons[i];
       std::printf("%-6s  ", NeuronName(n.layer, n.unit).c_str());
@@ -121,7 +123,7 @@ void PrintReport(const ModelSpec& spec, const Dataset& data, const InspectionRep
   };
   if (k > 0) {
     list("most important (largest loss increase when ablated)", 0, 1);
-    list("least important (negative d_loss: the loss falls without the neuron)",
+    list("least important (smallest loss change; negative: the loss falls without the neuron)",
          static_cast<int>(order.size()) - 1, -1);
   }
 }

@@ -67,7 +67,8 @@ cp last.out sin.out
 check "inspect prints 60 neuron rows 1:0 .. 1:59" \
   test "$(grep -E '^1:[0-9]+ ' sin.out | awk '{print $1}' | sort -t: -k2 -n | tr '\n' ' ')" = \
   "$(seq 0 59 | sed 's/^/1:/' | tr '\n' ' ')"
-check "inspect names the effective region |k z| < 4 and the per-layer line" \
+check "inspect names the effective region |k z| < 4" grep -qF '|k z| < 4' sin.out
+check "inspect prints the per-layer line: layer 1, 60 neurons, effective count" \
   grep -qE '^ +1 +60 +[0-9]+ \(' sin.out
 check "inspect lists the most and least important neurons" \
   grep -q '^most important' sin.out
