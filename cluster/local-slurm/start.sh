@@ -19,7 +19,7 @@
 # the export line.
 set -euo pipefail
 
-dir=${1:-${DPMLP_SLURM_DIR:-${TMPDIR:-/tmp}/dpmlp-slurm}}
+dir=$(realpath -m -- "${1:-${DPMLP_SLURM_DIR:-${TMPDIR:-/tmp}/dpmlp-slurm}}")
 port=${DPMLP_SLURM_PORT:-16817}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -41,7 +41,8 @@ install_packages() {
   fi
 }
 
-alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive PIDFILE NAME: the pid in PIDFILE runs the NAME daemon.
+alive() { [[ -s $1 && $(readlink "/proc/$(cat "$1")/exe" 2>/dev/null) == */"$2"* ]]; }
 
 node_state() { sinfo -h -n "$host" -o %T 2>/dev/null | head -n1; }
 
@@ -66,7 +67,7 @@ host=$(hostname -s)
 conf=$dir/slurm.conf
 export SLURM_CONF=$conf
 
-if alive "$dir/run/slurmctld.pid" && alive "$dir/run/slurmd.pid"; then
+if alive "$dir/run/slurmctld.pid" slurmctld && alive "$dir/run/slurmd.pid" slurmd; then
   log "already running in $dir"
   echo "export SLURM_CONF=$conf"
   exit 0
@@ -74,12 +75,12 @@ fi
 "$here/stop.sh" "$dir" >&2  # leftovers of a half-started or crashed instance
 
 mkdir -p "$dir"/{munge,state,spool,log,run}
-dir=$(cd "$dir" && pwd)
 # munged only serves a socket that every user can reach: all directories above it need o+x.
 d=$dir
 while [[ $d != / ]]; do
   d=$(dirname "$d")
-  (($(stat -c %#a "$d") & 1)) || fail "$d is not searchable by others (o+x), which munged requires; chmod o+x it or pick another DIR"
+  (($(stat -c %#a "$d") & 1)) ||
+    fail "munged needs every directory above its socket searchable by all; chmod o+x $d or pick another DIR"
 done
 # munged insists: key directory private, socket directory searchable by all.
 chmod 755 "$dir" "$dir/run"
@@ -145,7 +146,7 @@ slurmd -f "$conf" || fail "slurmd did not start"
 for _ in $(seq 120); do
   state=$(node_state)
   [[ $state == idle ]] && break
-  alive "$dir/run/slurmctld.pid" || fail "slurmctld exited"
+  alive "$dir/run/slurmctld.pid" slurmctld || fail "slurmctld exited"
   sleep 0.5
 done
 [[ ${state:-} == idle ]] || fail "node $host is '${state:-unknown}', not idle, after 60 s"

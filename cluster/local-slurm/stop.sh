@@ -9,19 +9,24 @@
 # in DIR/run.
 set -euo pipefail
 
-dir=${1:-${DPMLP_SLURM_DIR:-${TMPDIR:-/tmp}/dpmlp-slurm}}
+dir=$(realpath -m -- "${1:-${DPMLP_SLURM_DIR:-${TMPDIR:-/tmp}/dpmlp-slurm}}")
 
 log() { echo "local-slurm: $*" >&2; }
 
 [[ -d $dir ]] || exit 0
-# Refuse to delete a directory that start.sh did not make.
-if [[ ! -e $dir/slurm.conf && ! -d $dir/run ]]; then
+# Refuse to delete a directory that start.sh did not make (an empty one is fine).
+if [[ -n $(ls -A "$dir") && ! -e $dir/slurm.conf && ! -d $dir/run ]]; then
   log "error: $dir does not look like a local Slurm directory (no slurm.conf, no run/); not touching it"
   exit 1
 fi
 
 pid_of() { [[ -s $dir/run/$1.pid ]] && cat "$dir/run/$1.pid"; }
-alive() { local pid; pid=$(pid_of "$1") && kill -0 "$pid" 2>/dev/null; }
+# Alive and still that daemon (slurmctld runs as slurmctld-wlm): a stale pid file must not make
+# us kill whatever process got the number since.
+alive() {
+  local pid
+  pid=$(pid_of "$1") && [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == */"$1"* ]]
+}
 
 # Sends TERM, waits up to $2 seconds, then KILL.
 stop_daemon() {

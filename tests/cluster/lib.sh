@@ -113,6 +113,16 @@ wait_state() {
   return 1
 }
 
+# wait_node_idle SECONDS: the node has no allocation left (a job's previous attempt has ended).
+wait_node_idle() {
+  local deadline=$((SECONDS + $1))
+  while ((SECONDS < deadline)); do
+    [[ $(sinfo -h -N -o %T | head -n1) == idle ]] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
 # shellcheck disable=SC2034  # used by the tests that source this file
 FINAL_STATES=(COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL OUT_OF_MEMORY BOOT_FAIL DEADLINE PREEMPTED)
 

@@ -46,6 +46,12 @@ check "that checkpoint is on disk" test -s "$WORK/pre/checkpoints/ckpt-$(printf 
 check "and exited 75, so the script requeued" has_line "$out" 'exit 75\); requeueing job'
 check "the training had not finished" test "$(grep -c '^final:' "$out")" = 0
 
+# Release the requeued job only after its first attempt has ended, and not within the same second
+# as the requeue: slurmd rejects a start whose credential is not newer than the revocation of the
+# previous one ("Job credential revoked"), and the job then FAILS. Slurm's own ~2 minute delay of a
+# requeued job avoids that; StartTime=now skips the delay.
+require "first attempt ended, node idle" wait_node_idle 120
+sleep 2
 scontrol update JobId="$job" StartTime=now
 state=$(wait_state "$job" 400 "${FINAL_STATES[@]}") || true
 check "requeued job completed (state $state)" test "$state" = COMPLETED

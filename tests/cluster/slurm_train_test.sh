@@ -36,7 +36,8 @@ check "metrics written there (one epoch, world size 2)" \
 check "checkpoints written there" has_checkpoint "$run"
 
 say "job with bad input"
-bad=$(submit --ntasks=2 --time=00:05:00 "$sbatch_script" --layers 0)
+# --time well above the --signal lead (300 s), or Slurm would signal the job at once.
+bad=$(submit --ntasks=2 --time=00:10:00 "$sbatch_script" --layers 0)
 state=$(wait_state "$bad" 120 "${FINAL_STATES[@]}") || true
 check "bad-input job failed (state $state)" test "$state" = FAILED
 check "with dpmlp's exit code 2" test "$(job_field "$bad" ExitCode)" = 2:0
