@@ -2,7 +2,7 @@
 # Run dpmlp (or any MPI program) with Open MPI's mpirun: one rank per core, OpenBLAS single-threaded.
 #
 # Usage: launch.sh -n N [--hostfile FILE] [--transport auto|shm|tcp] [--dry-run] -- PROGRAM [ARGS...]
-#   launch.sh -n 2 -- build/dpmlp train --config examples/fashion.ini
+#   launch.sh -n 2 -- build/dpmlp train --config examples/fashion-784-16-16-10.ini
 #   launch.sh -n 64 --hostfile cluster/mpirun/hosts -- /shared/dpmlp train --checkpoint-dir /shared/ck
 #
 #   -n N          number of ranks
