@@ -66,7 +66,7 @@ InitKind DefaultInit(ActKind a) {
 
 std::vector<int> ParseLayers(const std::string& s) {
   std::vector<int> widths;
-  if (s.empty()) return widths;  // no hidden layer: a linear/logistic model
+  if (s.empty()) throw UsageError("--layers is empty: give the hidden widths, e.g. --layers 256,128");
   std::stringstream in(s);
   std::string item;
   while (std::getline(in, item, ',')) {

@@ -49,7 +49,7 @@ LossKind ParseLoss(const std::string& s, const std::string& option = "--loss");
 InitKind ParseInit(const std::string& s, const std::string& option = "--init");
 // The initialisation that suits an activation: He for the ReLU family, Xavier for sigmoid/tanh.
 InitKind DefaultInit(ActKind a);
-// Parses "256,128" into widths; throws UsageError naming --layers on an empty or zero width.
+// Parses "256,128" into widths; throws UsageError naming --layers when empty or on a zero width.
 std::vector<int> ParseLayers(const std::string& s);
 
 }  // namespace dpmlp

@@ -39,6 +39,8 @@ pb::TrainOptions OptionsToProto(const TrainConfig& c) {
   o.set_csv_targets(c.csv_targets);
   o.set_normalize(c.normalize);
   o.set_min_lr(c.min_lr);
+  o.set_train_samples(c.train_samples);
+  o.set_test_samples(c.test_samples);
   return o;
 }
 

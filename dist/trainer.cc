@@ -436,11 +436,12 @@ TrainSummary Trainer::Impl::Run() {
   summary.steps = pos.step();
   summary.samples_seen = pos.samples_seen();
   if (cls)
-    Say("final: test accuracy %.2f%% (%lld samples), test loss %.4f, %lld steps\n", 100 * summary.test.accuracy,
-        (long long)summary.test.count, summary.test.loss, (long long)summary.steps);
+    Say("final: test accuracy %.2f%% (%lld samples), test loss %.4f, %lld steps, %lld samples seen\n",
+        100 * summary.test.accuracy, (long long)summary.test.count, summary.test.loss, (long long)summary.steps,
+        (long long)summary.samples_seen);
   else
-    Say("final: test mse %.6f (%lld samples), test loss %.6f, %lld steps\n", summary.test.mse,
-        (long long)summary.test.count, summary.test.loss, (long long)summary.steps);
+    Say("final: test mse %.6f (%lld samples), test loss %.6f, %lld steps, %lld samples seen\n", summary.test.mse,
+        (long long)summary.test.count, summary.test.loss, (long long)summary.steps, (long long)summary.samples_seen);
   return summary;
 }
 

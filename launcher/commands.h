@@ -13,7 +13,8 @@ namespace dpmlp {
 // code 2 and one message. `run` may use collectives: a CollectiveError ends every rank with its
 // code; any other error prints "[rank r] message" and aborts the whole job with its code.
 // setup returns false when there is nothing to run (e.g. --help was printed).
-int Guarded(Communicator& comm, const std::function<bool()>& setup, const std::function<int()>& run);
+int Guarded(Communicator& comm, const std::function<bool()>& setup,
+            const std::function<int()>& run);
 
 int TrainCommand(Communicator& comm, int argc, char** argv);
 int EvalCommand(Communicator& comm, int argc, char** argv);

@@ -14,34 +14,13 @@
 #include "dist/trainer.h"
 #include "launcher/commands.h"
 #include "launcher/data_setup.h"
+#include "launcher/model_file.h"
 #include "proto/framed_file.h"
 #include "proto/model_codec.h"
 
 namespace dpmlp {
 
 namespace {
-
-// --model F or --checkpoint F (exactly one).
-po::options_description ModelFileOptions(std::string* model, std::string* checkpoint) {
-  po::options_description d("Model file");
-  d.add_options()("model", po::value(model), "a model file written by --save-model")(
-      "checkpoint", po::value(checkpoint), "a training checkpoint (its model is used)");
-  return d;
-}
-
-std::string ChosenModelFile(const std::string& model, const std::string& checkpoint, bool required) {
-  if (!model.empty() && !checkpoint.empty()) throw UsageError("give --model or --checkpoint, not both");
-  if (model.empty() && checkpoint.empty() && required) throw UsageError("--model FILE or --checkpoint FILE is required");
-  return model.empty() ? checkpoint : model;
-}
-
-// A model file's or checkpoint's own kind must match the option that named it.
-ModelData LoadChosen(const std::string& model, const std::string& checkpoint) {
-  const std::string path = ChosenModelFile(model, checkpoint, true);
-  const FramedKind want = model.empty() ? FramedKind::kCheckpoint : FramedKind::kModel;
-  ReadFramedFile(path, want);  // names a kind mismatch ("wrong magic") before parsing
-  return LoadModelFile(path);
-}
 
 std::string NpyHeader(const std::vector<int64_t>& shape) {
   std::string dims;
@@ -73,11 +52,9 @@ int EvalCommand(Communicator& comm, int argc, char** argv) {
     if (!ParseCommandLine("eval", "--model FILE|--checkpoint FILE [data options]", opts, argc, argv, &vm,
                           comm.rank() == 0))
       return false;
-    model = LoadChosen(model_path, ckpt_path);
+    model = LoadModelChoice(model_path, ckpt_path);
     test = LoadData(cfg).test;
-    if (static_cast<int>(test.input_dim) != model.spec.input_dim)
-      throw UsageError(test.source + ": " + std::to_string(test.input_dim) + " inputs per sample, the model takes " +
-                       std::to_string(model.spec.input_dim));
+    CheckDataFitsModel(test, model.spec);
     return true;
   };
   auto run = [&]() -> int {
@@ -111,7 +88,8 @@ int InfoCommand(Communicator& comm, int argc, char** argv) {
   };
   auto run = [&]() -> int {
     if (comm.rank() != 0) return kExitOk;
-    const std::string path = ChosenModelFile(model_path, ckpt_path, false);
+    if (!model_path.empty() && !ckpt_path.empty()) throw UsageError("give --model or --checkpoint, not both");
+    const std::string path = model_path.empty() ? ckpt_path : model_path;
     if (path.empty()) {
       int in = 0, classes = 0, targets = 0;
       DataShape(cfg, &in, &classes, &targets);
@@ -186,7 +164,7 @@ int ExportCommand(Communicator& comm, int argc, char** argv) {
     if (!ParseCommandLine("export", "--model FILE|--checkpoint FILE --out DIR", opts, argc, argv, &vm,
                           comm.rank() == 0))
       return false;
-    model = LoadChosen(model_path, ckpt_path);
+    model = LoadModelChoice(model_path, ckpt_path);
     return true;
   };
   auto run = [&]() -> int {

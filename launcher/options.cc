@@ -1,5 +1,7 @@
 #include "launcher/options.h"
 
+#include <sys/stat.h>
+
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -34,7 +36,7 @@ po::options_description DataOptions(TrainConfig* c) {
 po::options_description ModelOptionsGroup(ModelOptions* m) {
   po::options_description d("Model");
   d.add_options()
-      ("layers", po::value(&m->layers)->default_value(m->layers), "hidden layer widths, e.g. 256,128 (\"\" for none)")
+      ("layers", po::value(&m->layers)->default_value(m->layers), "hidden layer widths, e.g. 256,128")
       ("activation", po::value(&m->activation)->default_value(m->activation),
        "hidden activation: sigmoid | tanh | relu | leaky_relu | elu | maxout")
       ("sigmoid-k", po::value(&m->sigmoid_k)->default_value(m->sigmoid_k), "sigmoid steepness k: a = 1/(1+exp(-k z))")
@@ -183,6 +185,16 @@ void ValidateTrainConfig(const TrainConfig& c, int threads) {
   if (c.resume.empty()) fail("--resume must be auto, none or a checkpoint path");
   if (c.collective_timeout < 0) fail("--collective-timeout must not be negative");
   Progress::Check(c.progress);
+  // Output files are written late (epoch ends, the end of training): check their folders now.
+  for (const auto& [option, path] : {std::pair<const char*, std::string>{"--metrics", c.metrics_path},
+                                     {"--save-model", c.save_model_path}}) {
+    if (path.empty()) continue;
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      fail(std::string(option) + " " + path + ": the directory " + dir + " does not exist");
+  }
   if (c.normalize != "auto" && c.normalize != "scale" && c.normalize != "standardize" && c.normalize != "none")
     fail("unknown value '" + c.normalize + "' for --normalize (valid: auto|scale|standardize|none)");
 }

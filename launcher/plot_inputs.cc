@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "launcher/data_setup.h"
+#include "launcher/model_file.h"
 #include "proto/framed_file.h"
 
 namespace dpmlp {
@@ -19,15 +20,7 @@ po::options_description InspectInputOptions(InspectInputs* in) {
 }
 
 ModelData LoadInspectedModel(const InspectInputs& in) {
-  if (!in.model_path.empty() && !in.checkpoint_path.empty())
-    throw UsageError("give --model or --checkpoint, not both");
-  if (in.model_path.empty() && in.checkpoint_path.empty())
-    throw UsageError("--model FILE or --checkpoint FILE is required");
-  const bool model = !in.model_path.empty();
-  const std::string& path = model ? in.model_path : in.checkpoint_path;
-  ReadFramedFile(path,
-                 model ? FramedKind::kModel : FramedKind::kCheckpoint);  // names a kind mismatch
-  return LoadModelFile(path);
+  return LoadModelChoice(in.model_path, in.checkpoint_path);
 }
 
 Dataset LoadInspectedSplit(const InspectInputs& in, const ModelSpec& spec) {
@@ -35,20 +28,7 @@ Dataset LoadInspectedSplit(const InspectInputs& in, const ModelSpec& spec) {
     throw UsageError("unknown value '" + in.split + "' for --split (valid: test|train)");
   DataSplit both = LoadData(in.data);
   Dataset d = std::move(in.split == "test" ? both.test : both.train);
-  if (static_cast<int>(d.input_dim) != spec.input_dim)
-    throw UsageError(d.source + ": " + std::to_string(d.input_dim) +
-                     " inputs per sample, the model takes " + std::to_string(spec.input_dim));
-  // Labels index the outputs (one sigmoid output reads labels 0 and 1); targets must match them.
-  const bool fits =
-      d.is_classification()
-          ? (spec.output_dim == 1 ? d.num_classes <= 2 : d.num_classes <= spec.output_dim)
-          : static_cast<int>(d.target_dim) == spec.output_dim;
-  if (!fits)
-    throw UsageError(d.source + ": " +
-                     (d.is_classification()
-                          ? std::to_string(d.num_classes) + " classes"
-                          : std::to_string(d.target_dim) + " regression targets") +
-                     ", the model has " + std::to_string(spec.output_dim) + " outputs");
+  CheckDataFitsModel(d, spec);
   if (d.size == 0) throw UsageError(d.source + ": no samples to inspect");
   return d;
 }

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/network.h"
 #include "launcher/commands.h"
+#include "launcher/model_file.h"
 #include "launcher/options.h"
 #include "proto/model_codec.h"
 
@@ -18,17 +19,15 @@ int PredictCommand(Communicator& comm, int argc, char** argv) {
   ModelData model;
   Dataset rows;
   auto setup = [&]() -> bool {
-    po::options_description opts("Predict");
-    opts.add_options()("model", po::value(&model_path), "a model file written by --save-model")(
-        "checkpoint", po::value(&ckpt_path), "a training checkpoint (its model is used)")(
+    po::options_description opts = ModelFileOptions(&model_path, &ckpt_path);
+    opts.add_options()(
         "input", po::value(&input)->required(), "CSV of inputs, one sample per line, no label column")(
         "out", po::value(&out)->required(), "CSV to write: class,p0,p1,... or the predicted values");
     po::variables_map vm;
     if (!ParseCommandLine("predict", "--model FILE|--checkpoint FILE --input CSV --out CSV", opts, argc, argv, &vm,
                           comm.rank() == 0))
       return false;
-    if (model_path.empty() == ckpt_path.empty()) throw UsageError("give exactly one of --model and --checkpoint");
-    model = LoadModelFile(model_path.empty() ? ckpt_path : model_path);
+    model = LoadModelChoice(model_path, ckpt_path);
     rows = LoadCsvInputs(input, static_cast<size_t>(model.spec.input_dim));
     return true;
   };

@@ -1,0 +1,43 @@
+#include "launcher/model_file.h"
+
+#include "core/error.h"
+#include "proto/framed_file.h"
+
+namespace dpmlp {
+
+po::options_description ModelFileOptions(std::string* model, std::string* checkpoint) {
+  po::options_description d("Model file");
+  d.add_options()("model", po::value(model), "a model file written by --save-model")(
+      "checkpoint", po::value(checkpoint), "a training checkpoint (its model is used)");
+  return d;
+}
+
+ModelData LoadModelChoice(const std::string& model, const std::string& checkpoint) {
+  if (!model.empty() && !checkpoint.empty())
+    throw UsageError("give --model or --checkpoint, not both");
+  if (model.empty() && checkpoint.empty())
+    throw UsageError("--model FILE or --checkpoint FILE is required");
+  const std::string& path = model.empty() ? checkpoint : model;
+  ReadFramedFile(
+      path, model.empty() ? FramedKind::kCheckpoint : FramedKind::kModel);  // names a kind mismatch
+  return LoadModelFile(path);
+}
+
+void CheckDataFitsModel(const Dataset& d, const ModelSpec& spec) {
+  if (static_cast<int>(d.input_dim) != spec.input_dim)
+    throw UsageError(d.source + ": " + std::to_string(d.input_dim) +
+                     " inputs per sample, the model takes " + std::to_string(spec.input_dim));
+  // Labels index the outputs (one sigmoid output reads labels 0 and 1); targets must match them.
+  const bool fits =
+      d.is_classification()
+          ? (spec.output_dim == 1 ? d.num_classes <= 2 : d.num_classes <= spec.output_dim)
+          : static_cast<int>(d.target_dim) == spec.output_dim;
+  if (!fits)
+    throw UsageError(d.source + ": " +
+                     (d.is_classification()
+                          ? std::to_string(d.num_classes) + " classes"
+                          : std::to_string(d.target_dim) + " regression targets") +
+                     ", the model has " + std::to_string(spec.output_dim) + " outputs");
+}
+
+}  // namespace dpmlp
