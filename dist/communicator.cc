@@ -79,31 +79,30 @@ class MpiCommunicator : public Communicator {
   const char* backend() const override { return "open-mpi"; }
 
  private:
-  // In place, in chunks of at most kMaxChunk elements (MPI counts are int). n == 0 still joins
-  // the collective, so every rank takes part even with nothing to add.
   void Reduce(void* data, size_t n, MPI_Datatype type, MPI_Op op) {
-    int elem = 0;
-    MPI_Type_size(type, &elem);
-    size_t off = 0;
-    do {
-      const int count = static_cast<int>(std::min(kMaxChunk, n - off));
-      MPI_Request req;
-      Check(MPI_Iallreduce(MPI_IN_PLACE, static_cast<char*>(data) + off * elem, count, type, op, MPI_COMM_WORLD,
-                           &req),
-            "MPI_Iallreduce");
-      Wait(&req);
-      off += static_cast<size_t>(count);
-    } while (off < n);
+    Chunked(data, n, type, [&](void* chunk, int count, MPI_Request* req) {
+      Check(MPI_Iallreduce(MPI_IN_PLACE, chunk, count, type, op, MPI_COMM_WORLD, req), "MPI_Iallreduce");
+    });
   }
 
   void Bcast(void* data, size_t n, MPI_Datatype type, int root) {
+    Chunked(data, n, type, [&](void* chunk, int count, MPI_Request* req) {
+      Check(MPI_Ibcast(chunk, count, type, root, MPI_COMM_WORLD, req), "MPI_Ibcast");
+    });
+  }
+
+  // Runs a collective over data in chunks of at most kMaxChunk elements (MPI counts are int),
+  // each started by `start` and completed by Wait. n == 0 still joins one collective, so every
+  // rank takes part even with nothing to add.
+  template <typename Start>
+  void Chunked(void* data, size_t n, MPI_Datatype type, const Start& start) {
     int elem = 0;
     MPI_Type_size(type, &elem);
     size_t off = 0;
     do {
       const int count = static_cast<int>(std::min(kMaxChunk, n - off));
       MPI_Request req;
-      Check(MPI_Ibcast(static_cast<char*>(data) + off * elem, count, type, root, MPI_COMM_WORLD, &req), "MPI_Ibcast");
+      start(static_cast<char*>(data) + off * elem, count, &req);
       Wait(&req);
       off += static_cast<size_t>(count);
     } while (off < n);

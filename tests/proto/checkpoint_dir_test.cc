@@ -13,29 +13,13 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "tests/temp_dir.h"
 #include "proto/framed_file.h"
 
 namespace dpmlp {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/dpmlp_ckptdir_XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing_util::TempDir;
 
 bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 

@@ -12,27 +12,12 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "tests/temp_dir.h"
 
 namespace dpmlp {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/dpmlp_framed_XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing_util::TempDir;
 
 // The message of the UsageError that ReadFramedFile (or PeekFramedKind, without `kind`) throws.
 std::string Rejection(const std::string& path, const FramedKind* kind) {
