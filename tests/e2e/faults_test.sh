@@ -62,8 +62,10 @@ check "the watchdog names the step and the rank that did not arrive" \
   --checkpoint-every 1 --progress off >log_div 2>&1
 rc=$?
 check "an absurd learning rate exits 3 (got $rc)" test "$rc" -eq 3
-check "the message names the step and the layer" \
-  grep -qE "training diverged at step [0-9]+: non-finite gradient in layer[0-9]\.(weight|bias)" log_div
+# Which comes first depends on float summation (thread count): a non-finite gradient, named by
+# its layer, or a loss that overflowed while the gradients stayed finite.
+check "the message names the step (and the layer, for a gradient)" grep -qE \
+  "training diverged at step [0-9]+: (non-finite gradient in layer[0-9]\.(weight|bias)|the loss is not finite)" log_div
 ok=1
 for f in dv/ckpt-*.pb; do "$DPMLP" eval --checkpoint "$f" --test-samples 50 >/dev/null 2>&1 || ok=0; done
 check "every checkpoint left holds finite values (and the last good one stays)" test "$ok" -eq 1 -a -n "$(ls dv)"
