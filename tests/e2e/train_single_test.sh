@@ -182,7 +182,8 @@ fi
 
 # --- output failures: exit 4, nothing half-written, earlier files intact -----------------------
 T=(--dataset surface --layers 8 --epochs 1 "${QUIET[@]}")
-expect_exit 4 "--save-model into a missing directory" "$DPMLP" train "${T[@]}" --save-model nodir/m.pb
+# A folder that does not exist is found at start-up, before any training: a usage error.
+expect_exit 2 "--save-model into a missing directory" "$DPMLP" train "${T[@]}" --save-model nodir/m.pb
 stderr_names "--save-model into a missing directory" nodir/m.pb
 check "nothing at nodir/" test ! -e nodir
 # A directory squatting on the temporary name makes the write fail after training; the model
