@@ -84,16 +84,26 @@ std::vector<int> ParseLayers(const std::string& s) {
 
 int64_t ModelSpec::parameter_count() const {
   int64_t n = 0;
-  for (int l = 0; l < num_layers(); ++l)
-    n += static_cast<int64_t>(pre_dim(l)) * in_dim(l) + pre_dim(l);
+  for (int l = 0; l < num_layers(); ++l) {
+    const int64_t pieces = (activation == ActKind::kMaxout && l + 1 < num_layers()) ? maxout_pieces : 1;
+    const int64_t pre = int64_t{out_dim(l)} * pieces;
+    n += pre * in_dim(l) + pre;
+  }
   return n;
 }
 
 void ModelSpec::Validate() const {
+  // Widths are bounded first, so that every product below fits comfortably in 64 bits.
+  constexpr int kMaxWidth = 1 << 24;
   if (input_dim <= 0) throw UsageError("model input width must be positive (got " + std::to_string(input_dim) + ")");
   if (output_dim <= 0) throw UsageError("model output width must be positive (got " + std::to_string(output_dim) + ")");
-  for (int w : hidden)
+  if (input_dim > kMaxWidth || output_dim > kMaxWidth)
+    throw UsageError("model input or output width is absurdly large (at most " + std::to_string(kMaxWidth) + ")");
+  for (int w : hidden) {
     if (w <= 0) throw UsageError("--layers: layer widths must be positive");
+    if (w > kMaxWidth) throw UsageError("--layers: width " + std::to_string(w) + " is absurdly large");
+  }
+  if (hidden.size() > 1000) throw UsageError("--layers: more than 1000 hidden layers");
   if (activation == ActKind::kSigmoid && !(sigmoid_k > 0.0f))
     throw UsageError("--sigmoid-k must be positive");
   if ((activation == ActKind::kLeakyRelu || activation == ActKind::kElu) && !(alpha >= 0.0f))
@@ -110,6 +120,9 @@ void ModelSpec::Validate() const {
                      "sigmoid+mse, identity+mse)");
   if (output == OutputKind::kSoftmax && output_dim < 2)
     throw UsageError("--output softmax needs at least 2 classes");
+  if (parameter_count() > kMaxParameters)
+    throw UsageError("absurd parameter count " + std::to_string(parameter_count()) + " (at most " +
+                     std::to_string(kMaxParameters) + ")");
 }
 
 }  // namespace dpmlp

@@ -34,6 +34,7 @@ struct ModelSpec {
                                                                      : out_dim(l);
   }
   int64_t parameter_count() const;
+  static constexpr int64_t kMaxParameters = int64_t{1} << 28;  // 1 GiB of floats per buffer
   // Throws UsageError naming the option (--layers, --loss, --output, ...) when inconsistent.
   void Validate() const;
 };

@@ -38,8 +38,6 @@ ModelSpec SpecFromProto(const pb::ModelSpec& p, const std::string& source) {
     s.loss = ParseLoss(p.loss(), "loss");
     s.init = ParseInit(p.init(), "init");
     s.Validate();
-    if (s.parameter_count() > (int64_t{1} << 31))
-      throw UsageError("absurd parameter count " + std::to_string(s.parameter_count()));
     return s;
   } catch (const Error& e) {
     throw UsageError(source + ": bad model spec: " + e.what());
@@ -68,35 +66,40 @@ std::vector<float> TensorsToFlat(const ModelSpec& spec,
                                  const google::protobuf::RepeatedPtrField<pb::Tensor>& tensors,
                                  const std::string& source) {
   ParamLayout layout(spec);
-  std::vector<float> flat(layout.size());
   if (tensors.size() != 2 * static_cast<int>(layout.layers().size()))
     throw UsageError(source + ": expected " + std::to_string(2 * layout.layers().size()) +
                      " parameter tensors for the model spec, found " + std::to_string(tensors.size()));
+  struct Expected {
+    const pb::Tensor* t;
+    std::string name;
+    std::vector<int64_t> shape;
+    size_t offset, count;
+  };
+  std::vector<Expected> expect;
   for (size_t l = 0; l < layout.layers().size(); ++l) {
     const LayerSlot& s = layout.layers()[l];
-    const struct {
-      const pb::Tensor& t;
-      std::string name;
-      std::vector<int64_t> shape;
-      size_t offset;
-    } expect[] = {{tensors[2 * l], ParamLayout::WeightName(l), {s.pre, s.in}, s.weight_offset},
-                  {tensors[2 * l + 1], ParamLayout::BiasName(l), {s.pre}, s.bias_offset}};
-    for (const auto& e : expect) {
-      const std::vector<int64_t> shape(e.t.shape().begin(), e.t.shape().end());
-      if (e.t.name() != e.name || shape != e.shape)
-        throw UsageError(source + ": tensor '" + e.t.name() + "' does not match the model spec (expected " +
-                         e.name + ")");
-      size_t n = 1;
-      for (int64_t d : shape) n *= static_cast<size_t>(d);
-      if (static_cast<size_t>(e.t.data_size()) != n)
-        throw UsageError(source + ": tensor " + e.name + " holds " + std::to_string(e.t.data_size()) +
-                         " values, its shape needs " + std::to_string(n));
-      for (size_t i = 0; i < n; ++i) {
-        const float v = e.t.data(static_cast<int>(i));
-        if (!std::isfinite(v))
-          throw UsageError(source + ": tensor " + e.name + " holds a non-finite value at " + std::to_string(i));
-        flat[e.offset + i] = v;
-      }
+    expect.push_back({&tensors[2 * l], ParamLayout::WeightName(l), {s.pre, s.in}, s.weight_offset,
+                      size_t(s.pre) * s.in});
+    expect.push_back({&tensors[2 * l + 1], ParamLayout::BiasName(l), {s.pre}, s.bias_offset, size_t(s.pre)});
+  }
+  // Every name, shape and size is checked against the data actually in the file before the flat
+  // buffer is allocated, so a spec that declares a huge model cannot make us allocate it.
+  for (const Expected& e : expect) {
+    const std::vector<int64_t> shape(e.t->shape().begin(), e.t->shape().end());
+    if (e.t->name() != e.name || shape != e.shape)
+      throw UsageError(source + ": tensor '" + e.t->name() + "' does not match the model spec (expected " + e.name +
+                       ")");
+    if (static_cast<size_t>(e.t->data_size()) != e.count)
+      throw UsageError(source + ": tensor " + e.name + " holds " + std::to_string(e.t->data_size()) +
+                       " values, its shape needs " + std::to_string(e.count));
+  }
+  std::vector<float> flat(layout.size());
+  for (const Expected& e : expect) {
+    for (size_t i = 0; i < e.count; ++i) {
+      const float v = e.t->data(static_cast<int>(i));
+      if (!std::isfinite(v))
+        throw UsageError(source + ": tensor " + e.name + " holds a non-finite value at " + std::to_string(i));
+      flat[e.offset + i] = v;
     }
   }
   return flat;
