@@ -44,9 +44,33 @@ void FitMinMax(const Dataset& d, InputTransform* t) {
   }
 }
 
+// Images: one mean and standard deviation over every pixel of every training image, the same for
+// all positions. Per-pixel statistics would give the near-constant border pixels a scale in the
+// hundreds, and an augmented (shifted or rotated) image that moves ink onto them would then
+// reach the network as values in the tens of thousands.
+void FitStandardizePixels(const Dataset& d, InputTransform* t) {
+  const size_t count = d.size * d.input_dim;
+  double sum = 0.0;
+  for (size_t i = 0; i < count; ++i) sum += d.pixels[i];
+  const double mean = sum / static_cast<double>(count);
+  double sq = 0.0;
+  for (size_t i = 0; i < count; ++i) {
+    const double dev = d.pixels[i] - mean;
+    sq += dev * dev;
+  }
+  const double std_dev = std::sqrt(sq / static_cast<double>(count));
+  std::fill(t->shift.begin(), t->shift.end(), static_cast<float>(mean));
+  std::fill(t->scale.begin(), t->scale.end(),
+            std_dev < kMinStd ? 1.0f : static_cast<float>(1.0 / std_dev));
+}
+
 void FitStandardize(const Dataset& d, InputTransform* t) {
   const size_t dim = d.input_dim;
   if (d.size == 0) return;
+  if (d.has_pixels()) {
+    FitStandardizePixels(d, t);
+    return;
+  }
   // Two passes (mean, then squared deviations) to avoid cancellation on offset features.
   std::vector<double> mean(dim, 0.0), var(dim, 0.0);
   ForEachRow(d, [&](const auto* row) {

@@ -20,8 +20,9 @@ struct InputTransform {
 // Fits the normalisation on the training set. kind:
 //   "scale"        pixels: x / 255; float features: min-max per feature onto [0, 1]
 //                  (a constant feature gets scale 1, i.e. maps to 0)
-//   "standardize"  per-feature mean and (population) standard deviation over train;
-//                  std < 1e-6 gets scale 1
+//   "standardize"  float features: per-feature mean and (population) standard deviation over
+//                  train; pixels: one mean and deviation over all pixels (so that shifted or
+//                  rotated images stay in range); std < 1e-6 gets scale 1
 //   "none"         identity
 // Throws UsageError naming --normalize for any other kind.
 InputTransform FitInputTransform(const Dataset& train, const std::string& kind);

@@ -70,6 +70,24 @@ TEST(InputTransformTest, StandardizeAndNone) {
   ExpectUsageError([] { FitInputTransform(Table(), "zscore"); }, {"--normalize", "zscore"});
 }
 
+// Images are standardized with one mean and deviation over all pixels: a border that is always
+// blank must not get a huge scale, or an augmented image moving ink onto it would blow up.
+TEST(InputTransformTest, StandardizePixelsUsesOneMeanAndDeviation) {
+  Dataset d = Images(3, 3, 3);
+  for (size_t i = 0; i < d.size; ++i) d.pixels[i * 9] = 0;  // pixel 0 is blank in every image
+  double sum = 0, sq = 0;
+  for (uint8_t p : d.pixels) sum += p;
+  const double mean = sum / static_cast<double>(d.pixels.size());
+  for (uint8_t p : d.pixels) sq += (p - mean) * (p - mean);
+  const double std_dev = std::sqrt(sq / static_cast<double>(d.pixels.size()));
+  const InputTransform t = FitInputTransform(d, "standardize");
+  ASSERT_EQ(t.shift.size(), 9u);
+  for (size_t j = 0; j < 9; ++j) {
+    EXPECT_FLOAT_EQ(t.shift[j], static_cast<float>(mean)) << "pixel " << j;
+    EXPECT_FLOAT_EQ(t.scale[j], static_cast<float>(1 / std_dev)) << "pixel " << j;
+  }
+}
+
 TEST(GatherTest, InputsEqualHandNormalisation) {
   const Dataset d = Images(5, 3, 4);
   InputTransform t;
