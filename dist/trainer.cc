@@ -280,7 +280,15 @@ TrainSummary Trainer::Impl::Run() {
   float* tail = grads + nparams;
   const DropoutSpec base_dropout{cfg.dropout, cfg.seed, 0, nullptr};
   auto last_checkpoint = Clock::now();
-  bool stop_early = false;
+  // A run resumed from the checkpoint written after an early stop (a requeued job reruns the same
+  // command) has nothing left to train: the stop is part of the saved state.
+  bool stop_early = cfg.early_stop_patience > 0 && pos.position_in_epoch() == 0 &&
+                    pos.epochs_without_improvement() >= cfg.early_stop_patience;
+  if (stop_early) {
+    summary.early_stopped = true;
+    Say("early stopping: this run already stopped after epoch %lld; keeping the model of epoch %lld\n",
+        (long long)pos.epoch(), (long long)pos.best_epoch() + 1);
+  }
 
   while (pos.epoch() < cfg.epochs && !stop_early) {
     if (cfg.max_steps > 0 && pos.step() >= cfg.max_steps) break;
