@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The demonstrations of examples/ (issue 6 items 5 and 8): each configuration runs from the line
+# examples/README.md gives for it and meets the bound stated there. The bounds come from the
+# problems (variance of the target, chance level, a linear classifier), not from past runs.
+# fashion-best is only parsed and run for a few steps: its full run takes about 2 minutes.
+source "$(dirname "$0")/lib.sh" "$@"
+cd "$WORK" || exit 1
+EX=$REPO/examples
+
+# example NAME ARGS...: checks that examples/README.md shows `dpmlp train ARGS` (with the
+# config path relative to the repository), then runs it with the config taken from $EX; the
+# log goes to NAME.out and the per-epoch metrics to NAME.jsonl.
+example() {
+  local name=$1
+  shift
+  check "examples/README.md shows: dpmlp train $*" grep -qF -- "dpmlp train $*" "$EX/README.md"
+  local args=("${@/#examples\//$EX/}")
+  expect_exit 0 "$name runs" timeout 120 "$DPMLP" train "${args[@]}" --progress off --metrics "$name.jsonl"
+  cp last.out "$name.out"
+}
+# last_metric NAME KEY: KEY of the last epoch of NAME's metrics.
+last_metric() { metric "$1.jsonl" "$(wc -l <"$1.jsonl")" "$2"; }
+
+# --- sin: 1-60-1 sigmoid, k = 1 and k = 10 -----------------------------------------------------
+# sin x on [-pi, pi] has variance 1/2: MSE < 0.005 means 99% of it is explained.
+example sin1 --config examples/sin.ini
+example sin10 --config examples/sin.ini --sigmoid-k 10
+mse1=$(last_metric sin1 test_mse)
+mse10=$(last_metric sin10 test_mse)
+check "sin, k = 1: test MSE $mse1 < 0.005" lt "$mse1" 0.005
+check "sin, k = 10: test MSE $mse10 < 0.005" lt "$mse10" 0.005
+check "sin: the steep k = 10 neurons fit better than k = 1 ($mse10 < $mse1)" lt "$mse10" "$mse1"
+
+# --- surface: 2-20-1 sigmoid, z = sin(x + 0.1 y^2) ---------------------------------------------
+# z has variance 0.507 on the 40 x 40 test grid: MSE < 0.01 is under 2% of it.
+example surface --config examples/surface.ini
+mse=$(last_metric surface test_mse)
+check "surface: test MSE $mse < 0.01" lt "$mse" 0.01
+
+# --- parity: deep narrow vs one hidden layer, ~306 parameters each ------------------------------
+# 256 patterns, two balanced classes: a constant output scores 50%.
+example parity --config examples/parity.ini
+example parity_shallow --config examples/parity-shallow.ini
+deep=$(last_metric parity test_accuracy)
+shallow=$(last_metric parity_shallow test_accuracy)
+check "parity, 8-8-8-8-8-2 (306 parameters): accuracy $deep >= 0.90" lt 0.8999999 "$deep"
+check "parity, 8-28-2 (310 parameters): accuracy $shallow <= 0.60" lt "$shallow" 0.6000001
+check "parity: the two networks have about the same size" \
+  test "$("$DPMLP" info --dataset parity:8 --layers 8,8,8,8 | sed -n 's/^parameters: //p')" = 306 \
+  -a "$("$DPMLP" info --dataset parity:8 --layers 28 | sed -n 's/^parameters: //p')" = 310
+
+# --- fashion-784-16-16-10: the material's 13002-parameter network -------------------------------
+# The Fashion-MNIST benchmark's linear classifiers (logistic regression, linear SVC) score about
+# 84%; two hidden layers must beat them.
+example fashion16 --config examples/fashion-784-16-16-10.ini
+check "784-16-16-10 has 13002 parameters" grep -q "parameters: 13002" fashion16.out
+acc=$(last_metric fashion16 test_accuracy)
+check "fashion 784-16-16-10: test accuracy $acc >= 0.84" lt 0.8399999 "$acc"
+
+# --- fashion-best: the README command parses and trains at np 2 (20 steps) -----------------------
+check "examples/README.md shows the fashion-best command" \
+  grep -qF "mpirun -np 2 build/dpmlp train --config examples/fashion-best.ini" "$EX/README.md"
+expect_exit 0 "fashion-best: 20 steps at np 2" timeout 120 "${MPIRUN[@]}" -np 2 "$DPMLP" train \
+  --config "$EX/fashion-best.ini" --max-steps 20 --test-samples 1000 --progress off
+check "fashion-best: the config's network is built" \
+  grep -q "^model 784-$(sed -n 's/^layers *= *//p' "$EX/fashion-best.ini" | tr , -)-10 " last.out
+check "fashion-best: 20 steps with a finite loss" grep -qE '^final: test accuracy [0-9.]+%.*, 20 steps,' last.out
+
+finish
