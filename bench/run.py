@@ -107,8 +107,7 @@ def run_dpmlp(binary, np, transport, batch, env=None):
             sh(cmd, env={**mpi_env(), **(env or {})})
         with open(metrics) as f:
             rec = json.loads(f.readlines()[-1])
-        rss = [int(open(os.path.join(tmp, n)).read().split()[-1]) for n in sorted(os.listdir(tmp))
-               if n.startswith("rss.")]
+        rss = [int(f.split()[0]) for f in rank_files(tmp)]
         if rec.get("world_size") != np:
             raise RuntimeError(f"expected world size {np}, metrics say {rec.get('world_size')}")
         steps = -(-rec["samples"] // batch)
@@ -117,6 +116,35 @@ def run_dpmlp(binary, np, transport, batch, env=None):
                 "comm_ms_per_step": 1000 * rec["comm_seconds"] / steps}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def rank_files(tmp):
+    """The "rss-kB user-s sys-s" lines rank_rss.sh wrote, one per rank."""
+    return [open(os.path.join(tmp, n)).read().strip().splitlines()[-1] for n in sorted(os.listdir(tmp))
+            if n.startswith("rss.")]
+
+
+def dpmlp_cpu_seconds(binary, batch, steps):
+    """user + system seconds of a one-process run of W stopped by --max-steps (start-up included)."""
+    tmp = tempfile.mkdtemp(prefix="dpmlp-bench.")
+    try:
+        sh([os.path.join(HERE, "rank_rss.sh"), tmp, binary, "train", *W_ARGS, "--batch-size", str(batch),
+            "--epochs", "1", "--max-steps", str(steps)])
+        _, user, system = rank_files(tmp)[0].split()
+        return float(user) + float(system)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_dpmlp_cpu(binary, batch):
+    """Training samples per CPU-second of dpmlp np=1: the CPU time of a run of 2 + S steps minus that
+    of a run of 2 steps (start-up, data loading and the final evaluation cancel), S steps inside the
+    first epoch. Unlike samples/s, this hardly depends on how busy the machine is."""
+    steps = 400 if batch <= 128 else 100
+    with Probe() as probe:
+        short = dpmlp_cpu_seconds(binary, batch, 2)
+        long = dpmlp_cpu_seconds(binary, batch, 2 + steps)
+    return {"samples_per_cpu_sec": steps * batch / max(long - short, 1e-3), "foreign": probe.foreign}
 
 
 def run_peer(script, args):
@@ -130,9 +158,13 @@ def run_peer(script, args):
         r = json.loads(line)
         d = res.setdefault(r["batch"], {"samples_per_sec": None, "rss_kb": [], "foreign": probe.foreign})
         d["rss_kb"].append(r["max_rss_kb"])
+        d["cpu_seconds"] = d.get("cpu_seconds", 0.0) + r["cpu_seconds"]
         if r["rank"] == 0:
+            d["samples"] = r["samples_per_sec"] * r["seconds"]
             d["samples_per_sec"] = r["samples_per_sec"]
             d["info"] = {k: v for k, v in r.items() if k in ("torch", "sklearn", "weights_dtype", "threads")}
+    for d in res.values():
+        d["samples_per_cpu_sec"] = d.pop("samples") / d["cpu_seconds"]
     return res
 
 
@@ -170,6 +202,7 @@ def one_round(args, results):
             put(f"{label} np=2 shm b{b}", run_dpmlp(binary, 2, "shm", b))
             if label == "dpmlp":
                 put(f"{label} np=2 tcp b{b}", run_dpmlp(binary, 2, "tcp", b))
+            put(f"{label} np=1 cpu b{b}", run_dpmlp_cpu(binary, b))
     for b, d in run_peer("torch_mlp.py", ["--batch", batches]).items():
         put(f"pytorch b{b}", d)
     for b, d in run_peer("torch_mlp.py", ["--batch", batches, "--ddp", "2"]).items():
@@ -239,7 +272,7 @@ def report(results, meta, compare_labels):
 
     out(f"# dpmlp benchmark, workload W — {meta['date']}")
     out("")
-    out(f"Machine: {meta['machine']}.")
+    out(f"Machine: {meta['machine']}. Source: {meta.get('commit', '?')} (the working tree build-bench/ was built from).")
     out(f"Workload W: Fashion-MNIST train (60000), MLP 784-256-128-10 ReLU, softmax cross-entropy, SGD "
         f"momentum 0.9, lr 0.05, fp32, one BLAS thread per process; {FLOPS / 1e6:.4f} MFLOP per sample "
         f"(from the layer shapes).")
@@ -277,6 +310,25 @@ def report(results, meta, compare_labels):
         f"{med([r['comm_ms_per_step'] for r in results[key]]):.2f}"
         for key in [f"dpmlp np={n} b{b}" if n == 1 else f"dpmlp np=2 {t} b{b}"
                     for b in BATCHES for n, t in ((1, None), (2, "shm"), (2, "tcp"))]) + ".")
+    out("")
+
+    out("## One process: training samples per CPU-second")
+    out("")
+    out("Robust to other load (a process descheduled uses no CPU time), so the fairest single-process "
+        "comparison on a busy machine. dpmlp: CPU time of a run of 2 + S steps minus that of a run of 2 steps "
+        "(S = 400 at batch 128, 100 at 512); PyTorch and scikit-learn: CPU time of the timed epoch.")
+    out("")
+    out("| run | batch 128 | batch 512 |")
+    out("|---|---|---|")
+    cpu_rate = lambda key: [r["samples_per_cpu_sec"] for r in results.get(key, [])]  # noqa: E731
+    for label, key in [("dpmlp np=1", "dpmlp np=1 cpu"), ("PyTorch, 1 thread", "pytorch"),
+                       ("scikit-learn", "sklearn")] + [(f"{c} np=1", f"{c} np=1 cpu") for c in compare_labels]:
+        out(f"| {label} | " + " | ".join(spread(cpu_rate(f"{key} b{b}"), k) for b in BATCHES) + " |")
+    cpu_ratio = {}
+    for label, a, b_ in [("dpmlp / PyTorch", "dpmlp np=1 cpu", "pytorch"),
+                         ("dpmlp / scikit-learn", "dpmlp np=1 cpu", "sklearn")]:
+        cpu_ratio[label] = [per_round(cpu_rate(f"{a} b{b}"), cpu_rate(f"{b_} b{b}")) for b in BATCHES]
+        out(f"| ratio {label} | {cpu_ratio[label][0]:.2f}× | {cpu_ratio[label][1]:.2f}× |")
     out("")
 
     out("## OpenBLAS sgemm rate and the FLOP rate dpmlp reaches (GFLOP/s)")
@@ -339,6 +391,8 @@ def report(results, meta, compare_labels):
 
     r = ratios["dpmlp np=1 / PyTorch 1 thread"][0]
     target("dpmlp np=1 ≥ 1.3× PyTorch 1 thread (batch 128)", f"{r:.2f}×", r >= 1.3)
+    r = cpu_ratio["dpmlp / PyTorch"][0]
+    target("… the same per CPU-second (cross-check, robust to load)", f"{r:.2f}×", r >= 1.3)
     r = ratios["dpmlp np=2 shm / dpmlp np=1"][0]
     target("dpmlp np=2 ≥ 1.75× np=1 (batch 128, shared memory)", f"{r:.2f}×", r >= 1.75)
     r = ratios["dpmlp np=2 shm / PyTorch DDP"][0]
@@ -355,7 +409,8 @@ def report(results, meta, compare_labels):
     out("## Every round (samples/s; other processes' CPU share in brackets)")
     out("")
     for key in sorted(k_ for k_ in results if k_ != "sgemm"):
-        vals = ", ".join(f"{k(r['samples_per_sec'])} ({100 * r['foreign']:.0f} %)" for r in results[key])
+        field = "samples_per_sec" if "samples_per_sec" in results[key][0] else "samples_per_cpu_sec"
+        vals = ", ".join(f"{k(r[field])} ({100 * r['foreign']:.0f} %)" for r in results[key])
         out(f"- {key}: {vals}")
     for name in sorted({n for r in sg for n in r if not n.startswith("_")}):
         out(f"- sgemm {name}: " + ", ".join(f"{r[name]:.1f}" for r in sg if name in r) + " GFLOP/s")
@@ -388,7 +443,13 @@ def main():
     for i in range(args.rounds):
         print(f"round {i + 1}/{args.rounds} ...", file=sys.stderr, flush=True)
         one_round(args, results)
-    meta = {"date": date, "machine": machine(), "rounds": args.rounds, "seconds": time.time() - t0,
+    try:
+        commit = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
+                                text=True).stdout.strip() or "?"
+    except OSError:
+        commit = "?"
+    meta = {"date": date, "machine": machine(), "commit": commit, "rounds": args.rounds,
+            "seconds": time.time() - t0,
             "load_start": load_start, "load_end": " ".join(open("/proc/loadavg").read().split()[:3])}
     text = report(results, meta, [label for label, _ in args.compare])
     print(text)

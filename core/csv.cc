@@ -70,7 +70,9 @@ Dataset ParseCsv(const std::string& path, int target_columns, int num_classes) {
 
   Dataset d;
   d.source = path;
-  const size_t lead = target_columns > 0 ? static_cast<size_t>(target_columns) : target_columns == 0 ? 1 : 0;
+  const size_t lead = target_columns > 0    ? static_cast<size_t>(target_columns)
+                      : target_columns == 0 ? 1
+                                            : 0;
   size_t fields_per_row = 0;  // set by the first row
   size_t line_no = 0;
   size_t pos = 0;
@@ -145,8 +147,9 @@ Dataset LoadCsv(const std::string& path, int target_columns, int num_classes) {
 Dataset LoadCsvInputs(const std::string& path, size_t expected_columns) {
   Dataset d = ParseCsv(path, -1, 0);
   if (d.input_dim != expected_columns)
-    throw UsageError(path + ":1: " + std::to_string(d.input_dim) + " fields per row, the model takes " +
-                     std::to_string(expected_columns) + " inputs");
+    throw UsageError(path + ":1: " + std::to_string(d.input_dim) +
+                     " fields per row, the model takes " + std::to_string(expected_columns) +
+                     " inputs");
   return d;
 }
 

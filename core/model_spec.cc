@@ -9,7 +9,8 @@ namespace dpmlp {
 namespace {
 
 template <typename E, size_t N>
-E ParseEnum(const std::string& s, const std::string& option, const std::pair<const char*, E> (&table)[N]) {
+E ParseEnum(const std::string& s, const std::string& option,
+            const std::pair<const char*, E> (&table)[N]) {
   std::string valid;
   for (const auto& [name, value] : table) {
     if (s == name) return value;
@@ -19,8 +20,8 @@ E ParseEnum(const std::string& s, const std::string& option, const std::pair<con
 }
 
 const std::pair<const char*, ActKind> kActs[] = {
-    {"sigmoid", ActKind::kSigmoid},        {"tanh", ActKind::kTanh}, {"relu", ActKind::kRelu},
-    {"leaky_relu", ActKind::kLeakyRelu},   {"elu", ActKind::kElu},   {"maxout", ActKind::kMaxout},
+    {"sigmoid", ActKind::kSigmoid},      {"tanh", ActKind::kTanh}, {"relu", ActKind::kRelu},
+    {"leaky_relu", ActKind::kLeakyRelu}, {"elu", ActKind::kElu},   {"maxout", ActKind::kMaxout},
     {"identity", ActKind::kIdentity}};
 const std::pair<const char*, OutputKind> kOutputs[] = {{"softmax", OutputKind::kSoftmax},
                                                        {"sigmoid", OutputKind::kSigmoid},
@@ -48,8 +49,12 @@ const char* Name(ActKind k) { return EnumName(k, kActs); }
 const char* Name(OutputKind k) { return EnumName(k, kOutputs); }
 const char* Name(LossKind k) { return EnumName(k, kLosses); }
 const char* Name(InitKind k) { return EnumName(k, kInits); }
-ActKind ParseActivation(const std::string& s, const std::string& o) { return ParseEnum(s, o, kActs); }
-OutputKind ParseOutput(const std::string& s, const std::string& o) { return ParseEnum(s, o, kOutputs); }
+ActKind ParseActivation(const std::string& s, const std::string& o) {
+  return ParseEnum(s, o, kActs);
+}
+OutputKind ParseOutput(const std::string& s, const std::string& o) {
+  return ParseEnum(s, o, kOutputs);
+}
 LossKind ParseLoss(const std::string& s, const std::string& o) { return ParseEnum(s, o, kLosses); }
 InitKind ParseInit(const std::string& s, const std::string& o) { return ParseEnum(s, o, kInits); }
 
@@ -66,7 +71,8 @@ InitKind DefaultInit(ActKind a) {
 
 std::vector<int> ParseLayers(const std::string& s) {
   std::vector<int> widths;
-  if (s.empty()) throw UsageError("--layers is empty: give the hidden widths, e.g. --layers 256,128");
+  if (s.empty())
+    throw UsageError("--layers is empty: give the hidden widths, e.g. --layers 256,128");
   std::stringstream in(s);
   std::string item;
   while (std::getline(in, item, ',')) {
@@ -85,7 +91,8 @@ std::vector<int> ParseLayers(const std::string& s) {
 int64_t ModelSpec::parameter_count() const {
   int64_t n = 0;
   for (int l = 0; l < num_layers(); ++l) {
-    const int64_t pieces = (activation == ActKind::kMaxout && l + 1 < num_layers()) ? maxout_pieces : 1;
+    const int64_t pieces =
+        (activation == ActKind::kMaxout && l + 1 < num_layers()) ? maxout_pieces : 1;
     const int64_t pre = int64_t{out_dim(l)} * pieces;
     n += pre * in_dim(l) + pre;
   }
@@ -95,13 +102,18 @@ int64_t ModelSpec::parameter_count() const {
 void ModelSpec::Validate() const {
   // Widths are bounded first, so that every product below fits comfortably in 64 bits.
   constexpr int kMaxWidth = 1 << 24;
-  if (input_dim <= 0) throw UsageError("model input width must be positive (got " + std::to_string(input_dim) + ")");
-  if (output_dim <= 0) throw UsageError("model output width must be positive (got " + std::to_string(output_dim) + ")");
+  if (input_dim <= 0)
+    throw UsageError("model input width must be positive (got " + std::to_string(input_dim) + ")");
+  if (output_dim <= 0)
+    throw UsageError("model output width must be positive (got " + std::to_string(output_dim) +
+                     ")");
   if (input_dim > kMaxWidth || output_dim > kMaxWidth)
-    throw UsageError("model input or output width is absurdly large (at most " + std::to_string(kMaxWidth) + ")");
+    throw UsageError("model input or output width is absurdly large (at most " +
+                     std::to_string(kMaxWidth) + ")");
   for (int w : hidden) {
     if (w <= 0) throw UsageError("--layers: layer widths must be positive");
-    if (w > kMaxWidth) throw UsageError("--layers: width " + std::to_string(w) + " is absurdly large");
+    if (w > kMaxWidth)
+      throw UsageError("--layers: width " + std::to_string(w) + " is absurdly large");
   }
   if (hidden.size() > 1000) throw UsageError("--layers: more than 1000 hidden layers");
   if (activation == ActKind::kSigmoid && !(sigmoid_k > 0.0f))
@@ -115,7 +127,8 @@ void ModelSpec::Validate() const {
                   (output == OutputKind::kSigmoid && loss == LossKind::kMse) ||
                   (output == OutputKind::kIdentity && loss == LossKind::kMse);
   if (!ok)
-    throw UsageError(std::string("--output ") + Name(output) + " does not go with --loss " + Name(loss) +
+    throw UsageError(std::string("--output ") + Name(output) + " does not go with --loss " +
+                     Name(loss) +
                      " (valid pairs: softmax+cross_entropy, sigmoid+binary_cross_entropy, "
                      "sigmoid+mse, identity+mse)");
   if (output == OutputKind::kSoftmax && output_dim < 2)

@@ -17,8 +17,8 @@ struct ModelSpec {
   std::vector<int> hidden;  // hidden widths, input side first
   int output_dim = 0;
   ActKind activation = ActKind::kRelu;
-  float sigmoid_k = 1.0f;   // a = sigmoid(k z) for hidden sigmoid units
-  float alpha = 0.01f;      // leaky ReLU slope / ELU scale
+  float sigmoid_k = 1.0f;  // a = sigmoid(k z) for hidden sigmoid units
+  float alpha = 0.01f;     // leaky ReLU slope / ELU scale
   int maxout_pieces = 2;
   OutputKind output = OutputKind::kSoftmax;
   LossKind loss = LossKind::kCrossEntropy;
@@ -31,7 +31,7 @@ struct ModelSpec {
   // Rows of layer l's weight matrix: out_dim, times the pieces for a maxout hidden layer.
   int pre_dim(int l) const {
     return (activation == ActKind::kMaxout && l + 1 < num_layers()) ? out_dim(l) * maxout_pieces
-                                                                     : out_dim(l);
+                                                                    : out_dim(l);
   }
   int64_t parameter_count() const;
   static constexpr int64_t kMaxParameters = int64_t{1} << 28;  // 1 GiB of floats per buffer

@@ -37,15 +37,28 @@ void InitializeParams(const ModelSpec& spec, uint64_t seed, T* params) {
     const LayerSlot& s = layout.layers()[l];
     double wstd = 1.0, bstd = 0.0;
     switch (spec.init) {
-      case InitKind::kNormal: wstd = 1.0; bstd = 1.0; break;
-      case InitKind::kNormalScaled: wstd = 1.0 / std::sqrt(double(s.in)); bstd = 1.0; break;
-      case InitKind::kSmall: wstd = 0.01; break;
-      case InitKind::kXavier: wstd = std::sqrt(2.0 / (s.in + s.out)); break;
-      case InitKind::kHe: wstd = std::sqrt(2.0 / s.in); break;
+      case InitKind::kNormal:
+        wstd = 1.0;
+        bstd = 1.0;
+        break;
+      case InitKind::kNormalScaled:
+        wstd = 1.0 / std::sqrt(double(s.in));
+        bstd = 1.0;
+        break;
+      case InitKind::kSmall:
+        wstd = 0.01;
+        break;
+      case InitKind::kXavier:
+        wstd = std::sqrt(2.0 / (s.in + s.out));
+        break;
+      case InitKind::kHe:
+        wstd = std::sqrt(2.0 / s.in);
+        break;
     }
     const size_t nw = static_cast<size_t>(s.pre) * s.in;
     for (size_t i = 0; i < nw; ++i)
-      params[s.weight_offset + i] = T(wstd * NormalFromHash(HashKey(seed, RngPurpose::kInit, l, i, 0)));
+      params[s.weight_offset + i] =
+          T(wstd * NormalFromHash(HashKey(seed, RngPurpose::kInit, l, i, 0)));
     for (int j = 0; j < s.pre; ++j)
       params[s.bias_offset + j] =
           bstd == 0.0 ? T(0) : T(bstd * NormalFromHash(HashKey(seed, RngPurpose::kInit, l, j, 1)));
@@ -64,13 +77,19 @@ inline T Sigmoid(T x) {
 template <ActKind kind, typename T>
 inline T Activate(T z, T k, T alpha) {
   switch (kind) {
-    case ActKind::kSigmoid: return Sigmoid(k * z);
-    case ActKind::kTanh: return std::tanh(z);
-    case ActKind::kRelu: return z > T(0) ? z : T(0);
-    case ActKind::kLeakyRelu: return z > T(0) ? z : alpha * z;
-    case ActKind::kElu: return z > T(0) ? z : alpha * (std::exp(z) - T(1));
+    case ActKind::kSigmoid:
+      return Sigmoid(k * z);
+    case ActKind::kTanh:
+      return std::tanh(z);
+    case ActKind::kRelu:
+      return z > T(0) ? z : T(0);
+    case ActKind::kLeakyRelu:
+      return z > T(0) ? z : alpha * z;
+    case ActKind::kElu:
+      return z > T(0) ? z : alpha * (std::exp(z) - T(1));
     case ActKind::kIdentity:
-    case ActKind::kMaxout: return z;
+    case ActKind::kMaxout:
+      return z;
   }
   return z;
 }
@@ -79,13 +98,19 @@ inline T Activate(T z, T k, T alpha) {
 template <ActKind kind, typename T>
 inline T DerivFromOutput(T a, T k, T alpha) {
   switch (kind) {
-    case ActKind::kSigmoid: return k * a * (T(1) - a);
-    case ActKind::kTanh: return T(1) - a * a;
-    case ActKind::kRelu: return a > T(0) ? T(1) : T(0);
-    case ActKind::kLeakyRelu: return a > T(0) ? T(1) : alpha;
-    case ActKind::kElu: return a > T(0) ? T(1) : a + alpha;
+    case ActKind::kSigmoid:
+      return k * a * (T(1) - a);
+    case ActKind::kTanh:
+      return T(1) - a * a;
+    case ActKind::kRelu:
+      return a > T(0) ? T(1) : T(0);
+    case ActKind::kLeakyRelu:
+      return a > T(0) ? T(1) : alpha;
+    case ActKind::kElu:
+      return a > T(0) ? T(1) : a + alpha;
     case ActKind::kIdentity:
-    case ActKind::kMaxout: return T(1);
+    case ActKind::kMaxout:
+      return T(1);
   }
   return T(1);
 }
@@ -111,15 +136,27 @@ void MultiplyDerivative(T* __restrict da, const T* __restrict a, size_t n, T k, 
 }
 
 // Calls F<kind>() for the runtime activation kind (maxout is handled by the callers).
-#define DPMLP_DISPATCH_ACTIVATION(kind, F, ...)                     \
-  switch (kind) {                                                   \
-    case ActKind::kSigmoid: F<ActKind::kSigmoid>(__VA_ARGS__); break; \
-    case ActKind::kTanh: F<ActKind::kTanh>(__VA_ARGS__); break;       \
-    case ActKind::kRelu: F<ActKind::kRelu>(__VA_ARGS__); break;       \
-    case ActKind::kLeakyRelu: F<ActKind::kLeakyRelu>(__VA_ARGS__); break; \
-    case ActKind::kElu: F<ActKind::kElu>(__VA_ARGS__); break;         \
-    case ActKind::kIdentity:                                        \
-    case ActKind::kMaxout: F<ActKind::kIdentity>(__VA_ARGS__); break; \
+#define DPMLP_DISPATCH_ACTIVATION(kind, F, ...) \
+  switch (kind) {                               \
+    case ActKind::kSigmoid:                     \
+      F<ActKind::kSigmoid>(__VA_ARGS__);        \
+      break;                                    \
+    case ActKind::kTanh:                        \
+      F<ActKind::kTanh>(__VA_ARGS__);           \
+      break;                                    \
+    case ActKind::kRelu:                        \
+      F<ActKind::kRelu>(__VA_ARGS__);           \
+      break;                                    \
+    case ActKind::kLeakyRelu:                   \
+      F<ActKind::kLeakyRelu>(__VA_ARGS__);      \
+      break;                                    \
+    case ActKind::kElu:                         \
+      F<ActKind::kElu>(__VA_ARGS__);            \
+      break;                                    \
+    case ActKind::kIdentity:                    \
+    case ActKind::kMaxout:                      \
+      F<ActKind::kIdentity>(__VA_ARGS__);       \
+      break;                                    \
   }
 
 }  // namespace
@@ -277,7 +314,8 @@ BatchStats Network<T>::Loss(int rows, const int32_t* labels, const T* targets, b
         if (labels) {
           loss = std::log(sum) - double(zr[label] - m);
         } else {
-          for (int j = 0; j < n; ++j) loss -= double(target(j)) * (double(zr[j] - m) - std::log(sum));
+          for (int j = 0; j < n; ++j)
+            loss -= double(target(j)) * (double(zr[j] - m) - std::log(sum));
         }
         if (want_grad)
           for (int j = 0; j < n; ++j) dr[j] = ar[j] - target(j);
@@ -310,8 +348,8 @@ BatchStats Network<T>::Loss(int rows, const int32_t* labels, const T* targets, b
     st.loss_sum += loss;
     st.sq_error_sum += sq;
     if (labels) {
-      const int pred = n == 1 ? (ar[0] > T(0.5) ? 1 : 0)
-                              : static_cast<int>(std::max_element(ar, ar + n) - ar);
+      const int pred =
+          n == 1 ? (ar[0] > T(0.5) ? 1 : 0) : static_cast<int>(std::max_element(ar, ar + n) - ar);
       st.correct += pred == label ? 1.0 : 0.0;
     }
   }

@@ -27,7 +27,9 @@ class ParamLayout {
   size_t size() const { return size_; }
   // true for entries that are weights, false for biases (weight decay skips biases by default).
   std::vector<uint8_t> WeightMask() const;
-  static std::string WeightName(int layer) { return "layer" + std::to_string(layer + 1) + ".weight"; }
+  static std::string WeightName(int layer) {
+    return "layer" + std::to_string(layer + 1) + ".weight";
+  }
   static std::string BiasName(int layer) { return "layer" + std::to_string(layer + 1) + ".bias"; }
 
  private:
@@ -35,15 +37,16 @@ class ParamLayout {
   size_t size_ = 0;
 };
 
-// Fills params with the spec's initialisation, keyed by (seed, layer, index): identical on every rank.
-// Weights ~ normal N(0,1) | normal_scaled N(0,1/n_in) | small 0.01 N(0,1) | xavier N(0,2/(n_in+n_out))
-// | he N(0,2/n_in); biases N(0,1) for normal and normal_scaled (as in the seed material), else 0.
+// Fills params with the spec's initialisation, keyed by (seed, layer, index): identical on every
+// rank. Weights ~ normal N(0,1) | normal_scaled N(0,1/n_in) | small 0.01 N(0,1) | xavier
+// N(0,2/(n_in+n_out)) | he N(0,2/n_in); biases N(0,1) for normal and normal_scaled (as in the seed
+// material), else 0.
 template <typename T>
 void InitializeParams(const ModelSpec& spec, uint64_t seed, T* params);
 
 // Dropout on hidden activations, keyed by (seed, step, global sample index, layer, unit).
 struct DropoutSpec {
-  double p = 0.0;            // probability of dropping a hidden unit (0: off)
+  double p = 0.0;  // probability of dropping a hidden unit (0: off)
   uint64_t seed = 0;
   int64_t step = 0;
   const size_t* sample_ids = nullptr;  // global sample index of each row
@@ -51,10 +54,10 @@ struct DropoutSpec {
 
 // Loss and counts summed over the rows of one forward pass.
 struct BatchStats {
-  double loss_sum = 0.0;     // sum over samples of the per-sample loss
-  double correct = 0.0;      // classification: correctly predicted samples
-  double sq_error_sum = 0.0; // sum of squared errors over samples and outputs
-  double count = 0.0;        // samples
+  double loss_sum = 0.0;      // sum over samples of the per-sample loss
+  double correct = 0.0;       // classification: correctly predicted samples
+  double sq_error_sum = 0.0;  // sum of squared errors over samples and outputs
+  double count = 0.0;         // samples
 };
 
 template <typename T>
@@ -103,8 +106,8 @@ class Network {
   std::vector<std::vector<T>> z_buf_, a_buf_, mask_buf_, drop_buf_, d_buf_;
   std::vector<std::vector<int32_t>> argmax_;  // maxout: winning piece per unit
   std::vector<T*> z_, a_, d_;
-  std::vector<const T*> next_input_;          // what layer l+1 reads: a_[l] or its dropped copy
-  std::vector<T> scratch_;                    // dC/da of a maxout layer before scattering
+  std::vector<const T*> next_input_;  // what layer l+1 reads: a_[l] or its dropped copy
+  std::vector<T> scratch_;            // dC/da of a maxout layer before scattering
   bool dropout_active_ = false;
 };
 

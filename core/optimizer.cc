@@ -97,9 +97,12 @@ LrSchedule::Kind LrSchedule::Parse(const std::string& s) {
 
 const char* LrSchedule::Name(Kind k) {
   switch (k) {
-    case Kind::kConstant: return "constant";
-    case Kind::kStep: return "step";
-    case Kind::kCosine: return "cosine";
+    case Kind::kConstant:
+      return "constant";
+    case Kind::kStep:
+      return "step";
+    case Kind::kCosine:
+      return "cosine";
   }
   return "?";
 }

@@ -12,7 +12,7 @@
 namespace dpmlp {
 
 struct SgdOptions {
-  double momentum = 0.0;      // mu in [0, 1); 0 is plain SGD
+  double momentum = 0.0;  // mu in [0, 1); 0 is plain SGD
   bool nesterov = false;
   double weight_decay = 0.0;  // L2 lambda
   double l1 = 0.0;            // L1 lambda (subgradient sign(w), 0 at w = 0)

@@ -37,7 +37,9 @@ inline uint64_t HashKey(uint64_t seed, RngPurpose purpose, uint64_t a = 0, uint6
 }
 
 // Uniform in [0, 1) with 24 random bits (exactly representable as float).
-inline float UniformFromHash(uint64_t h) { return static_cast<float>(h >> 40) * (1.0f / 16777216.0f); }
+inline float UniformFromHash(uint64_t h) {
+  return static_cast<float>(h >> 40) * (1.0f / 16777216.0f);
+}
 
 // Uniform in (0, 1) as double with 53 bits, never 0 (safe for log).
 inline double UniformOpen(uint64_t h) {

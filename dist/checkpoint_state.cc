@@ -1,9 +1,9 @@
 #include "dist/checkpoint_state.h"
 
+#include <google/protobuf/text_format.h>
+
 #include <ctime>
 #include <sstream>
-
-#include <google/protobuf/text_format.h>
 
 #include "core/error.h"
 
@@ -102,7 +102,8 @@ std::vector<std::string> SpecMismatches(const ModelSpec& a, const ModelSpec& b) 
   if (a.activation == ActKind::kSigmoid) diff("--sigmoid-k", Str(a.sigmoid_k), Str(b.sigmoid_k));
   if (a.activation == ActKind::kLeakyRelu || a.activation == ActKind::kElu)
     diff("--alpha", Str(a.alpha), Str(b.alpha));
-  if (a.activation == ActKind::kMaxout) diff("--maxout-pieces", Str(a.maxout_pieces), Str(b.maxout_pieces));
+  if (a.activation == ActKind::kMaxout)
+    diff("--maxout-pieces", Str(a.maxout_pieces), Str(b.maxout_pieces));
   diff("--output", Name(a.output), Name(b.output));
   diff("--loss", Name(a.loss), Name(b.loss));
   diff("--init", Name(a.init), Name(b.init));

@@ -33,6 +33,7 @@ std::vector<std::string> SpecMismatches(const ModelSpec& checkpoint, const Model
 
 // Training options whose requested value differs from the checkpoint's, as
 // "--epochs 20 (checkpoint: 10)": the run uses the new values and says so.
-std::vector<std::string> OptionChanges(const pb::TrainOptions& checkpoint, const TrainConfig& requested);
+std::vector<std::string> OptionChanges(const pb::TrainOptions& checkpoint,
+                                       const TrainConfig& requested);
 
 }  // namespace dpmlp

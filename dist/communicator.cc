@@ -81,7 +81,8 @@ class MpiCommunicator : public Communicator {
  private:
   void Reduce(void* data, size_t n, MPI_Datatype type, MPI_Op op) {
     Chunked(data, n, type, [&](void* chunk, int count, MPI_Request* req) {
-      Check(MPI_Iallreduce(MPI_IN_PLACE, chunk, count, type, op, MPI_COMM_WORLD, req), "MPI_Iallreduce");
+      Check(MPI_Iallreduce(MPI_IN_PLACE, chunk, count, type, op, MPI_COMM_WORLD, req),
+            "MPI_Iallreduce");
     });
   }
 
@@ -161,7 +162,9 @@ class MpiCommunicator : public Communicator {
     // Polls are ~50 us apart, so a wait far past the deadline means this process itself was
     // suspended (e.g. SIGSTOP, then woken by the job's abort): it is the straggler, not a witness.
     if (waited > 1.5 * collective_timeout() + 1.0) {
-      std::fprintf(stderr, "[rank %d] dpmlp: error: this rank was suspended for about %.0f s at %s; ending the job\n",
+      std::fprintf(stderr,
+                   "[rank %d] dpmlp: error: this rank was suspended for about %.0f s at %s; ending "
+                   "the job\n",
                    rank_, waited, WatchContext().c_str());
       std::fflush(stderr);
       Abort(kExitStalled);
@@ -175,7 +178,8 @@ class MpiCommunicator : public Communicator {
       list += (list.empty() ? "" : ",") + std::to_string(r);
     }
     std::fprintf(stderr,
-                 "[rank %d] dpmlp: error: collective timeout at %s: waited %.0f s (--collective-timeout) for "
+                 "[rank %d] dpmlp: error: collective timeout at %s: waited %.0f s "
+                 "(--collective-timeout) for "
                  "rank(s) %s that did not arrive (arrived: %s); ending the job\n",
                  rank_, WatchContext().c_str(), waited, missing.c_str(), present.c_str());
     std::fflush(stderr);

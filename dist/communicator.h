@@ -36,7 +36,9 @@ class Communicator {
   // `*counter` has then), and aborts the job with kExitStalled. 0 turns it off.
   void SetCollectiveTimeout(double seconds) { timeout_ = seconds; }
   double collective_timeout() const { return timeout_; }
-  void SetWatchContext(const char* label, const int64_t* counter) { label_ = label, counter_ = counter; }
+  void SetWatchContext(const char* label, const int64_t* counter) {
+    label_ = label, counter_ = counter;
+  }
   std::string WatchContext() const {
     if (counter_) return std::string(label_) + " " + std::to_string(*counter_);
     return *label_ ? std::string(label_) : std::string("a collective");

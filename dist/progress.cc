@@ -16,8 +16,7 @@ void Progress::Check(const std::string& m) {
 
 Progress::Progress(const std::string& mode, bool enabled, std::FILE* out) : out_(out) {
   Check(mode);
-  if (!enabled || mode == "off")
-    mode_ = Mode::kOff;
+  if (!enabled || mode == "off") mode_ = Mode::kOff;
   // Under mpirun rank 0 writes into a pty even when the job's output goes to a log, so `auto`
   // draws a bar only for a process started directly from a terminal.
   else if (mode == "bar" || (mode == "auto" && isatty(fileno(out)) && !LaunchedByMpi()))
@@ -47,7 +46,8 @@ void Progress::Update(int64_t done, double mean_loss) {
     const int width = 30, filled = static_cast<int>(frac * width);
     std::string bar(filled, '=');
     if (filled < width) bar += '>' + std::string(width - filled - 1, ' ');
-    std::fprintf(out_, "\r\033[Kepoch %lld/%lld [%s] %3.0f%%  %.1fk samples/s  loss %.4f  ETA %.0fs",
+    std::fprintf(out_,
+                 "\r\033[Kepoch %lld/%lld [%s] %3.0f%%  %.1fk samples/s  loss %.4f  ETA %.0fs",
                  (long long)epoch_ + 1, (long long)epochs_, bar.c_str(), 100 * frac, rate / 1000,
                  mean_loss, eta);
     drawn_ = true;
@@ -56,7 +56,8 @@ void Progress::Update(int64_t done, double mean_loss) {
     const std::time_t t = std::time(nullptr);
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", std::localtime(&t));
     std::fprintf(out_, "%s epoch %lld/%lld %3.0f%% %.1fk samples/s loss %.4f ETA %.0fs\n", stamp,
-                 (long long)epoch_ + 1, (long long)epochs_, 100 * frac, rate / 1000, mean_loss, eta);
+                 (long long)epoch_ + 1, (long long)epochs_, 100 * frac, rate / 1000, mean_loss,
+                 eta);
   }
   std::fflush(out_);
 }

@@ -16,7 +16,8 @@ volatile std::sig_atomic_t g_critical = 0;
 void OnStopSignal(int sig) {
   if (g_critical) {
     static const char msg[] =
-        "dpmlp: second signal while checkpointing: exiting now; the previous checkpoint is intact\n";
+        "dpmlp: second signal while checkpointing: exiting now; the previous checkpoint is "
+        "intact\n";
     ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)ignored;
     _exit(kExitPreempted);

@@ -23,7 +23,7 @@ struct TrainConfig {
   uint64_t seed = 1;
   int64_t batch_size = 128;  // global batch, split across ranks
   int epochs = 10;
-  int64_t max_steps = 0;     // 0: no limit
+  int64_t max_steps = 0;  // 0: no limit
 
   double lr = 0.05;
   SgdOptions sgd = {0.9};
@@ -38,16 +38,16 @@ struct TrainConfig {
   double val_fraction = 0.0;
   int early_stop_patience = 0;
 
-  std::string checkpoint_dir;        // empty: no checkpoints
-  int64_t checkpoint_every = 0;      // steps (0: only at the end and on signals)
+  std::string checkpoint_dir;    // empty: no checkpoints
+  int64_t checkpoint_every = 0;  // steps (0: only at the end and on signals)
   double checkpoint_every_seconds = 0.0;
   int keep = 3;
-  std::string resume = "auto";       // auto | none | PATH
+  std::string resume = "auto";  // auto | none | PATH
 
   std::string metrics_path;
   std::string save_model_path;
-  std::string progress = "auto";     // auto | bar | lines | off
-  double collective_timeout = 300.0; // seconds a rank may wait in a collective (0: off)
+  std::string progress = "auto";      // auto | bar | lines | off
+  double collective_timeout = 300.0;  // seconds a rank may wait in a collective (0: off)
 };
 
 }  // namespace dpmlp

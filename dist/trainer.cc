@@ -37,7 +37,8 @@ double Fingerprint(const float* data, size_t n) {
   return static_cast<double>(h >> 12);
 }
 
-void CheckReplicasAgree(Communicator& comm, const std::vector<float>& params, const std::string& when) {
+void CheckReplicasAgree(Communicator& comm, const std::vector<float>& params,
+                        const std::string& when) {
   const std::vector<double> all = comm.Allgather(Fingerprint(params.data(), params.size()));
   std::string differ;
   for (int r = 1; r < comm.size(); ++r)
@@ -50,7 +51,9 @@ void CheckReplicasAgree(Communicator& comm, const std::vector<float>& params, co
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // Slots after the gradients in the allreduced buffer.
 enum Tail { kLossSum, kCount, kCorrect, kStopFlag, kCheckpointDue, kTailSize };
@@ -140,8 +143,9 @@ struct Trainer::Impl {
   void WriteCheckpoint() {
     for (float v : net.params())
       if (!std::isfinite(v))
-        throw CollectiveError(kExitDiverged, "step " + std::to_string(pos.step()) +
-                                                 ": parameters are not finite; no checkpoint written");
+        throw CollectiveError(kExitDiverged,
+                              "step " + std::to_string(pos.step()) +
+                                  ": parameters are not finite; no checkpoint written");
     state.velocity = opt.velocity();
     OnRankZero([&] {
       const auto t0 = Clock::now();
@@ -199,7 +203,8 @@ struct Trainer::Impl {
     if (!mismatches.empty()) {
       std::string all;
       for (const auto& s : mismatches) all += "\n  " + s;
-      throw CollectiveError(kExitUsage, path + ": the checkpoint's model differs from the requested one:" + all);
+      throw CollectiveError(
+          kExitUsage, path + ": the checkpoint's model differs from the requested one:" + all);
     }
     for (const std::string& change : OptionChanges(ck.options(), cfg))
       Say("resume: using new value %s\n", change.c_str());
@@ -207,9 +212,10 @@ struct Trainer::Impl {
     opt.velocity() = TensorsToFlat(spec, ck.velocity(), path);
     pos = ck.position();
     if (pos.position_in_epoch() > static_cast<int64_t>(data.train.size))
-      throw CollectiveError(kExitUsage, path + ": position in epoch " + std::to_string(pos.position_in_epoch()) +
-                                            " is beyond the training set (" + std::to_string(data.train.size) +
-                                            " samples): was it written for other data?");
+      throw CollectiveError(
+          kExitUsage, path + ": position in epoch " + std::to_string(pos.position_in_epoch()) +
+                          " is beyond the training set (" + std::to_string(data.train.size) +
+                          " samples): was it written for other data?");
     if (cfg.early_stop_patience > 0 && pos.best_epoch() >= 0) {
       std::string best;
       OnRankZero([&] { best = ReadFramedFile(BestModelPath(), FramedKind::kModel); });
@@ -218,9 +224,10 @@ struct Trainer::Impl {
       bm.ParseFromString(best);
       state.best_params = ModelFromProto(bm, BestModelPath()).params;
     }
-    Say("resumed from %s at step %lld (epoch %lld, %lld samples into it; saved by %d rank(s); parsed in %.1f ms)\n",
-        path.c_str(), (long long)pos.step(), (long long)pos.epoch() + 1, (long long)pos.position_in_epoch(),
-        ck.world_size(), 1000 * Since(t0));
+    Say("resumed from %s at step %lld (epoch %lld, %lld samples into it; saved by %d rank(s); "
+        "parsed in %.1f ms)\n",
+        path.c_str(), (long long)pos.step(), (long long)pos.epoch() + 1,
+        (long long)pos.position_in_epoch(), ck.world_size(), 1000 * Since(t0));
     return pos.step();
   }
 
@@ -286,7 +293,8 @@ TrainSummary Trainer::Impl::Run() {
                     pos.epochs_without_improvement() >= cfg.early_stop_patience;
   if (stop_early) {
     summary.early_stopped = true;
-    Say("early stopping: this run already stopped after epoch %lld; keeping the model of epoch %lld\n",
+    Say("early stopping: this run already stopped after epoch %lld; keeping the model of epoch "
+        "%lld\n",
         (long long)pos.epoch(), (long long)pos.best_epoch() + 1);
   }
 
@@ -305,12 +313,14 @@ TrainSummary Trainer::Impl::Run() {
       const size_t* ids = perm.data() + pos.position_in_epoch() + shard.begin;
       const int rows = static_cast<int>(shard.size());
       GatherInputs(data.train, ids, rows, data.transform, cfg.augment, pos.epoch(), x.data());
-      GatherTargets(data.train, ids, rows, cls ? labels.data() : nullptr, cls ? nullptr : targets.data());
+      GatherTargets(data.train, ids, rows, cls ? labels.data() : nullptr,
+                    cls ? nullptr : targets.data());
       DropoutSpec dropout = base_dropout;
       dropout.step = pos.step();
       dropout.sample_ids = ids;
       net.Forward(x.data(), rows, cfg.dropout > 0 ? &dropout : nullptr);
-      const BatchStats st = net.Loss(rows, cls ? labels.data() : nullptr, cls ? nullptr : targets.data(), true);
+      const BatchStats st =
+          net.Loss(rows, cls ? labels.data() : nullptr, cls ? nullptr : targets.data(), true);
       net.Backward(x.data(), rows);
       tail[kLossSum] = static_cast<float>(st.loss_sum);
       tail[kCount] = static_cast<float>(st.count);
@@ -327,15 +337,18 @@ TrainSummary Trainer::Impl::Run() {
 
       const double loss_sum = tail[kLossSum], count = tail[kCount];
       if (count != static_cast<double>(b))
-        throw CollectiveError(kExitInternal, "step " + std::to_string(pos.step()) + ": the ranks processed " +
-                                                 std::to_string(count) + " samples of a batch of " + std::to_string(b));
+        throw CollectiveError(kExitInternal, "step " + std::to_string(pos.step()) +
+                                                 ": the ranks processed " + std::to_string(count) +
+                                                 " samples of a batch of " + std::to_string(b));
       // The allreduced sums are identical on every rank, so every rank stops here together.
       if (!std::isfinite(MomentumSgd::MeanGradNorm(grads, nparams, count)))
-        throw CollectiveError(kExitDiverged, "training diverged at step " + std::to_string(pos.step()) +
-                                                 ": non-finite gradient in " + NonFiniteLayer() + " (loss " +
-                                                 std::to_string(loss_sum / count) + "; lower --lr?)");
+        throw CollectiveError(kExitDiverged,
+                              "training diverged at step " + std::to_string(pos.step()) +
+                                  ": non-finite gradient in " + NonFiniteLayer() + " (loss " +
+                                  std::to_string(loss_sum / count) + "; lower --lr?)");
       if (!std::isfinite(loss_sum))
-        throw CollectiveError(kExitDiverged, "training diverged at step " + std::to_string(pos.step()) +
+        throw CollectiveError(kExitDiverged, "training diverged at step " +
+                                                 std::to_string(pos.step()) +
                                                  ": the loss is not finite (lower --lr?)");
       const double lr = schedule.At(pos.step());
       opt.Step(net.params().data(), grads, count, lr);
@@ -349,19 +362,21 @@ TrainSummary Trainer::Impl::Run() {
       epoch_samples_here += b;
       compute_s += std::chrono::duration<double>(t1 - t0).count() + Since(t2);
       comm_s += std::chrono::duration<double>(t2 - t1).count();
-      progress.Update(pos.position_in_epoch(), pos.epoch_loss_sum() / std::max(1.0, pos.epoch_samples()));
+      progress.Update(pos.position_in_epoch(),
+                      pos.epoch_loss_sum() / std::max(1.0, pos.epoch_samples()));
 
       if (tail[kStopFlag] > 0) {
         progress.EndEpoch();
         EnterCheckpointCriticalSection();
         if (cfg.checkpoint_dir.empty())
-          throw CollectiveError(kExitPreempted, "stopped by a signal at step " + std::to_string(pos.step()) +
+          throw CollectiveError(kExitPreempted, "stopped by a signal at step " +
+                                                    std::to_string(pos.step()) +
                                                     "; no --checkpoint-dir, so nothing was saved");
         WriteCheckpoint();
-        throw CollectiveError(kExitPreempted,
-                              "stopped by a signal at step " + std::to_string(pos.step()) + "; checkpoint " +
-                                  CheckpointPath(cfg.checkpoint_dir, pos.step()) +
-                                  " written: rerun the same command to continue");
+        throw CollectiveError(kExitPreempted, "stopped by a signal at step " +
+                                                  std::to_string(pos.step()) + "; checkpoint " +
+                                                  CheckpointPath(cfg.checkpoint_dir, pos.step()) +
+                                                  " written: rerun the same command to continue");
       }
       const bool every_steps = cfg.checkpoint_every > 0 && pos.step() % cfg.checkpoint_every == 0;
       if (!cfg.checkpoint_dir.empty() && (every_steps || tail[kCheckpointDue] > 0)) {
@@ -387,14 +402,14 @@ TrainSummary Trainer::Impl::Run() {
     m.set_compute_seconds(compute_s);
     m.set_comm_seconds(comm_s);
     m.set_samples_per_sec(epoch_seconds > 0 ? epoch_samples_here / (compute_s + comm_s) : 0.0);
-    const EvalResult test = EvaluateSharded(comm, net, data.test, data.transform, x.data(), labels.data(),
-                                            targets.data());
+    const EvalResult test = EvaluateSharded(comm, net, data.test, data.transform, x.data(),
+                                            labels.data(), targets.data());
     m.set_test_loss(test.loss);
     cls ? m.set_test_accuracy(test.accuracy) : m.set_test_mse(test.mse);
     std::string val_text;
     if (data.val.size > 0) {
-      const EvalResult val = EvaluateSharded(comm, net, data.val, data.transform, x.data(), labels.data(),
-                                             targets.data());
+      const EvalResult val = EvaluateSharded(comm, net, data.val, data.transform, x.data(),
+                                             labels.data(), targets.data());
       m.set_val_loss(val.loss);
       cls ? m.set_val_accuracy(val.accuracy) : m.set_val_mse(val.mse);
       val_text = "  val " + Describe(val);
@@ -410,7 +425,8 @@ TrainSummary Trainer::Impl::Run() {
           });
       } else {
         pos.set_epochs_without_improvement(pos.epochs_without_improvement() + 1);
-        if (cfg.early_stop_patience > 0 && pos.epochs_without_improvement() >= cfg.early_stop_patience) {
+        if (cfg.early_stop_patience > 0 &&
+            pos.epochs_without_improvement() >= cfg.early_stop_patience) {
           stop_early = true;
           summary.early_stopped = true;
         }
@@ -418,17 +434,20 @@ TrainSummary Trainer::Impl::Run() {
     }
     Say("epoch %lld/%d  step %lld  train loss %.4f  test %s%s  lr %.4g  %.1fk samples/s  "
         "(compute %.2fs, comm %.2fs, world %d)\n",
-        (long long)pos.epoch() + 1, cfg.epochs, (long long)pos.step(), m.train_loss(), Describe(test).c_str(),
-        val_text.c_str(), pos.lr(), m.samples_per_sec() / 1000, compute_s, comm_s, world);
+        (long long)pos.epoch() + 1, cfg.epochs, (long long)pos.step(), m.train_loss(),
+        Describe(test).c_str(), val_text.c_str(), pos.lr(), m.samples_per_sec() / 1000, compute_s,
+        comm_s, world);
     WriteMetrics(m);
-    CheckReplicasAgree(comm, net.params(), "at the end of epoch " + std::to_string(pos.epoch() + 1));
+    CheckReplicasAgree(comm, net.params(),
+                       "at the end of epoch " + std::to_string(pos.epoch() + 1));
     pos.set_epoch(pos.epoch() + 1);
     pos.set_position_in_epoch(0);
     pos.set_epoch_loss_sum(0);
     pos.set_epoch_correct(0);
     pos.set_epoch_samples(0);
     if (stop_early)
-      Say("early stopping: no validation improvement for %d epochs; keeping the model of epoch %lld\n",
+      Say("early stopping: no validation improvement for %d epochs; keeping the model of epoch "
+          "%lld\n",
           cfg.early_stop_patience, (long long)pos.best_epoch() + 1);
   }
 
@@ -440,20 +459,24 @@ TrainSummary Trainer::Impl::Run() {
   }
   if (!cfg.save_model_path.empty())
     OnRankZero([&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });
-  summary.test = EvaluateSharded(comm, net, data.test, data.transform, x.data(), labels.data(), targets.data());
+  summary.test = EvaluateSharded(comm, net, data.test, data.transform, x.data(), labels.data(),
+                                 targets.data());
   summary.steps = pos.step();
   summary.samples_seen = pos.samples_seen();
   if (cls)
-    Say("final: test accuracy %.2f%% (%lld samples), test loss %.4f, %lld steps, %lld samples seen\n",
-        100 * summary.test.accuracy, (long long)summary.test.count, summary.test.loss, (long long)summary.steps,
-        (long long)summary.samples_seen);
+    Say("final: test accuracy %.2f%% (%lld samples), test loss %.4f, %lld steps, %lld samples "
+        "seen\n",
+        100 * summary.test.accuracy, (long long)summary.test.count, summary.test.loss,
+        (long long)summary.steps, (long long)summary.samples_seen);
   else
-    Say("final: test mse %.6f (%lld samples), test loss %.6f, %lld steps, %lld samples seen\n", summary.test.mse,
-        (long long)summary.test.count, summary.test.loss, (long long)summary.steps, (long long)summary.samples_seen);
+    Say("final: test mse %.6f (%lld samples), test loss %.6f, %lld steps, %lld samples seen\n",
+        summary.test.mse, (long long)summary.test.count, summary.test.loss,
+        (long long)summary.steps, (long long)summary.samples_seen);
   return summary;
 }
 
-Trainer::Trainer(Communicator& comm, const ModelSpec& spec, const TrainData& data, const TrainConfig& config)
+Trainer::Trainer(Communicator& comm, const ModelSpec& spec, const TrainData& data,
+                 const TrainConfig& config)
     : impl_(std::make_unique<Impl>(comm, spec, data, config)) {}
 Trainer::~Trainer() = default;
 TrainSummary Trainer::Run() { return impl_->Run(); }

@@ -38,7 +38,7 @@ struct TrainSummary {
   int64_t resumed_from_step = -1;  // -1: fresh start
   EvalResult test, val;
   bool early_stopped = false;
-  std::vector<float> params;       // final (or best, with early stopping) parameters
+  std::vector<float> params;  // final (or best, with early stopping) parameters
 };
 
 // The epoch's sample order: one global permutation of [0, n) from (seed, epoch) by Fisher-Yates
@@ -50,7 +50,8 @@ double Fingerprint(const float* data, size_t n);
 
 class Trainer {
  public:
-  Trainer(Communicator& comm, const ModelSpec& spec, const TrainData& data, const TrainConfig& config);
+  Trainer(Communicator& comm, const ModelSpec& spec, const TrainData& data,
+          const TrainConfig& config);
   ~Trainer();
   TrainSummary Run();
 
@@ -61,6 +62,7 @@ class Trainer {
 
 // Compares every rank's parameter fingerprint with rank 0's; throws CollectiveError naming the
 // ranks that differ. `when` says at which point, for the message.
-void CheckReplicasAgree(Communicator& comm, const std::vector<float>& params, const std::string& when);
+void CheckReplicasAgree(Communicator& comm, const std::vector<float>& params,
+                        const std::string& when);
 
 }  // namespace dpmlp

@@ -10,10 +10,14 @@ namespace {
 void Truncate(Dataset* d, int64_t n) {
   if (n <= 0 || static_cast<size_t>(n) >= d->size) return;
   d->size = static_cast<size_t>(n);
-  if (d->has_pixels()) d->pixels.resize(d->size * d->input_dim);
-  else d->values.resize(d->size * d->input_dim);
-  if (d->is_classification()) d->labels.resize(d->size);
-  else d->targets.resize(d->size * d->target_dim);
+  if (d->has_pixels())
+    d->pixels.resize(d->size * d->input_dim);
+  else
+    d->values.resize(d->size * d->input_dim);
+  if (d->is_classification())
+    d->labels.resize(d->size);
+  else
+    d->targets.resize(d->size * d->target_dim);
 }
 
 DataSplit LoadSplit(const TrainConfig& c) {
@@ -25,8 +29,9 @@ DataSplit LoadSplit(const TrainConfig& c) {
     s.train = LoadCsv(c.train_csv, c.csv_targets);
     s.test = LoadCsv(c.test_csv, c.csv_targets, s.train.num_classes);
     if (s.test.input_dim != s.train.input_dim)
-      throw UsageError(c.test_csv + ": " + std::to_string(s.test.input_dim) + " features per row, but " +
-                       c.train_csv + " has " + std::to_string(s.train.input_dim));
+      throw UsageError(c.test_csv + ": " + std::to_string(s.test.input_dim) +
+                       " features per row, but " + c.train_csv + " has " +
+                       std::to_string(s.train.input_dim));
     return s;
   }
   if (c.dataset == "fashion-mnist" || c.dataset == "mnist" || !c.data_dir.empty())
@@ -37,12 +42,13 @@ DataSplit LoadSplit(const TrainConfig& c) {
 }  // namespace
 
 bool IsSynthetic(const TrainConfig& c) {
-  return c.train_csv.empty() && c.data_dir.empty() && c.dataset != "csv" && c.dataset != "fashion-mnist" &&
-         c.dataset != "mnist";
+  return c.train_csv.empty() && c.data_dir.empty() && c.dataset != "csv" &&
+         c.dataset != "fashion-mnist" && c.dataset != "mnist";
 }
 
 DataSplit LoadData(const TrainConfig& c) {
-  if (c.train_samples < 0 || c.test_samples < 0) throw UsageError("--train-samples and --test-samples must not be negative");
+  if (c.train_samples < 0 || c.test_samples < 0)
+    throw UsageError("--train-samples and --test-samples must not be negative");
   DataSplit s = LoadSplit(c);
   Truncate(&s.train, c.train_samples);
   Truncate(&s.test, c.test_samples);
@@ -69,13 +75,13 @@ ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targe
     s.loss = cls ? LossKind::kCrossEntropy : LossKind::kMse;
   } else if (out_auto) {
     s.loss = ParseLoss(m.loss);
-    s.output = s.loss == LossKind::kCrossEntropy        ? OutputKind::kSoftmax
+    s.output = s.loss == LossKind::kCrossEntropy         ? OutputKind::kSoftmax
                : s.loss == LossKind::kBinaryCrossEntropy ? OutputKind::kSigmoid
                : cls                                     ? OutputKind::kSigmoid
                                                          : OutputKind::kIdentity;
   } else {
     s.output = ParseOutput(m.output);
-    s.loss = !loss_auto                          ? ParseLoss(m.loss)
+    s.loss = !loss_auto                         ? ParseLoss(m.loss)
              : s.output == OutputKind::kSoftmax ? LossKind::kCrossEntropy
              : s.output == OutputKind::kSigmoid ? LossKind::kBinaryCrossEntropy
                                                 : LossKind::kMse;
@@ -92,7 +98,8 @@ ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targe
 }
 
 ModelSpec BuildSpec(const ModelOptions& m, const Dataset& train) {
-  return BuildSpec(m, static_cast<int>(train.input_dim), train.num_classes, static_cast<int>(train.target_dim));
+  return BuildSpec(m, static_cast<int>(train.input_dim), train.num_classes,
+                   static_cast<int>(train.target_dim));
 }
 
 void DataShape(const TrainConfig& c, int* input_dim, int* classes, int* targets) {

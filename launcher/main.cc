@@ -12,7 +12,8 @@
 
 namespace dpmlp {
 
-int Guarded(Communicator& comm, const std::function<bool()>& setup, const std::function<int()>& run) {
+int Guarded(Communicator& comm, const std::function<bool()>& setup,
+            const std::function<int()>& run) {
   int code = 0;
   std::string message;
   bool proceed = false;
@@ -28,15 +29,16 @@ int Guarded(Communicator& comm, const std::function<bool()>& setup, const std::f
   for (int r = 0; r < comm.size(); ++r) {
     if (codes[r] == 0) continue;
     if (r == comm.rank())
-      std::fprintf(stderr, "%sdpmlp: error: %s\n", r > 0 ? ("[rank " + std::to_string(r) + "] ").c_str() : "",
-                   message.c_str());
+      std::fprintf(stderr, "%sdpmlp: error: %s\n",
+                   r > 0 ? ("[rank " + std::to_string(r) + "] ").c_str() : "", message.c_str());
     return static_cast<int>(codes[r]);
   }
   if (!proceed) return 0;
   try {
     return run();
   } catch (const CollectiveError& e) {
-    if (comm.rank() == 0) std::fprintf(stderr, "dpmlp: %s%s\n", e.code() == kExitPreempted ? "" : "error: ", e.what());
+    if (comm.rank() == 0)
+      std::fprintf(stderr, "dpmlp: %s%s\n", e.code() == kExitPreempted ? "" : "error: ", e.what());
     return e.code();
   } catch (const Error& e) {
     std::fprintf(stderr, "[rank %d] dpmlp: error: %s\n", comm.rank(), e.what());
@@ -82,13 +84,20 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   int (*fn)(Communicator&, int, char**) = nullptr;
-  if (command == "train") fn = TrainCommand;
-  else if (command == "eval") fn = EvalCommand;
-  else if (command == "predict") fn = PredictCommand;
-  else if (command == "info") fn = InfoCommand;
-  else if (command == "export") fn = ExportCommand;
-  else if (command == "inspect") fn = InspectCommand;
-  else if (command == "plot") fn = PlotCommand;
+  if (command == "train")
+    fn = TrainCommand;
+  else if (command == "eval")
+    fn = EvalCommand;
+  else if (command == "predict")
+    fn = PredictCommand;
+  else if (command == "info")
+    fn = InfoCommand;
+  else if (command == "export")
+    fn = ExportCommand;
+  else if (command == "inspect")
+    fn = InspectCommand;
+  else if (command == "plot")
+    fn = PlotCommand;
   else {
     std::fprintf(stderr, "dpmlp: error: unknown command '%s'\n\n%s", command.c_str(), kUsage);
     return kExitUsage;

@@ -49,8 +49,8 @@ int EvalCommand(Communicator& comm, int argc, char** argv) {
     po::options_description opts;
     opts.add(ModelFileOptions(&model_path, &ckpt_path)).add(DataOptions(&cfg));
     po::variables_map vm;
-    if (!ParseCommandLine("eval", "--model FILE|--checkpoint FILE [data options]", opts, argc, argv, &vm,
-                          comm.rank() == 0))
+    if (!ParseCommandLine("eval", "--model FILE|--checkpoint FILE [data options]", opts, argc, argv,
+                          &vm, comm.rank() == 0))
       return false;
     model = LoadModelChoice(model_path, ckpt_path);
     test = LoadData(cfg).test;
@@ -66,7 +66,8 @@ int EvalCommand(Communicator& comm, int argc, char** argv) {
         std::printf("test accuracy %.2f%% (%lld samples), test loss %.4f\n", 100 * r.accuracy,
                     (long long)r.count, r.loss);
       else
-        std::printf("test mse %.6f (%lld samples), test loss %.6f\n", r.mse, (long long)r.count, r.loss);
+        std::printf("test mse %.6f (%lld samples), test loss %.6f\n", r.mse, (long long)r.count,
+                    r.loss);
     }
     return kExitOk;
   };
@@ -80,15 +81,19 @@ int InfoCommand(Communicator& comm, int argc, char** argv) {
   bool json = false;
   auto setup = [&]() -> bool {
     po::options_description opts;
-    opts.add(ModelFileOptions(&model_path, &ckpt_path)).add(DataOptions(&cfg)).add(ModelOptionsGroup(&mopts));
+    opts.add(ModelFileOptions(&model_path, &ckpt_path))
+        .add(DataOptions(&cfg))
+        .add(ModelOptionsGroup(&mopts));
     opts.add_options()("json", po::bool_switch(&json), "print the whole file as JSON");
     po::variables_map vm;
-    return ParseCommandLine("info", "[--model FILE|--checkpoint FILE [--json]] | [data and model options]", opts,
-                            argc, argv, &vm, comm.rank() == 0);
+    return ParseCommandLine("info",
+                            "[--model FILE|--checkpoint FILE [--json]] | [data and model options]",
+                            opts, argc, argv, &vm, comm.rank() == 0);
   };
   auto run = [&]() -> int {
     if (comm.rank() != 0) return kExitOk;
-    if (!model_path.empty() && !ckpt_path.empty()) throw UsageError("give --model or --checkpoint, not both");
+    if (!model_path.empty() && !ckpt_path.empty())
+      throw UsageError("give --model or --checkpoint, not both");
     const std::string path = model_path.empty() ? ckpt_path : model_path;
     if (path.empty()) {
       int in = 0, classes = 0, targets = 0;
@@ -96,11 +101,11 @@ int InfoCommand(Communicator& comm, int argc, char** argv) {
       const ModelSpec s = BuildSpec(mopts, in, classes, targets);
       std::printf("architecture: %d", s.input_dim);
       for (int h : s.hidden) std::printf("-%d", h);
-      std::printf("-%d, %s hidden, %s output, %s loss, %s init\n", s.output_dim, Name(s.activation), Name(s.output),
-                  Name(s.loss), Name(s.init));
+      std::printf("-%d, %s hidden, %s output, %s loss, %s init\n", s.output_dim, Name(s.activation),
+                  Name(s.output), Name(s.loss), Name(s.init));
       for (int l = 0; l < s.num_layers(); ++l)
-        std::printf("  layer%d: %d -> %d  (%lld weights + %d biases)\n", l + 1, s.in_dim(l), s.pre_dim(l),
-                    (long long)s.pre_dim(l) * s.in_dim(l), s.pre_dim(l));
+        std::printf("  layer%d: %d -> %d  (%lld weights + %d biases)\n", l + 1, s.in_dim(l),
+                    s.pre_dim(l), (long long)s.pre_dim(l) * s.in_dim(l), s.pre_dim(l));
       std::printf("parameters: %lld\n", (long long)s.parameter_count());
       return kExitOk;
     }
@@ -144,7 +149,8 @@ int InfoCommand(Communicator& comm, int argc, char** argv) {
         m->mutable_spec()->clear_input_scale();
       }
       printer.PrintToString(*copy, &text);
-      text = "file: " + path + (kind == FramedKind::kCheckpoint ? " (checkpoint)\n" : " (model)\n") + text +
+      text = "file: " + path +
+             (kind == FramedKind::kCheckpoint ? " (checkpoint)\n" : " (model)\n") + text +
              "# tensor data and input normalisation omitted; --json prints everything\n";
     }
     std::cout << text << "\nparameters: " << model.spec.parameter_count() << std::endl;
@@ -159,10 +165,11 @@ int ExportCommand(Communicator& comm, int argc, char** argv) {
   auto setup = [&]() -> bool {
     po::options_description opts;
     opts.add(ModelFileOptions(&model_path, &ckpt_path));
-    opts.add_options()("out", po::value(&out_dir)->required(), "directory for the .npy files and index.json");
+    opts.add_options()("out", po::value(&out_dir)->required(),
+                       "directory for the .npy files and index.json");
     po::variables_map vm;
-    if (!ParseCommandLine("export", "--model FILE|--checkpoint FILE --out DIR", opts, argc, argv, &vm,
-                          comm.rank() == 0))
+    if (!ParseCommandLine("export", "--model FILE|--checkpoint FILE --out DIR", opts, argc, argv,
+                          &vm, comm.rank() == 0))
       return false;
     model = LoadModelChoice(model_path, ckpt_path);
     return true;
@@ -172,28 +179,32 @@ int ExportCommand(Communicator& comm, int argc, char** argv) {
     if (::mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST)
       throw IoError(out_dir + ": cannot create directory: " + std::strerror(errno));
     const ParamLayout layout(model.spec);
-    std::string index = "{\n  \"format\": \"npy float32 little-endian, weight is out x in row-major\",\n  \"tensors\": [\n";
+    std::string index =
+        "{\n  \"format\": \"npy float32 little-endian, weight is out x in row-major\",\n  "
+        "\"tensors\": [\n";
     for (size_t l = 0; l < layout.layers().size(); ++l) {
       const LayerSlot& s = layout.layers()[l];
       const struct {
         std::string name;
         std::vector<int64_t> shape;
         size_t offset, count;
-      } tensors[] = {{ParamLayout::WeightName(l), {s.pre, s.in}, s.weight_offset, size_t(s.pre) * s.in},
-                     {ParamLayout::BiasName(l), {s.pre}, s.bias_offset, size_t(s.pre)}};
+      } tensors[] = {
+          {ParamLayout::WeightName(l), {s.pre, s.in}, s.weight_offset, size_t(s.pre) * s.in},
+          {ParamLayout::BiasName(l), {s.pre}, s.bias_offset, size_t(s.pre)}};
       for (const auto& t : tensors) {
         std::string bytes = NpyHeader(t.shape);
-        bytes.append(reinterpret_cast<const char*>(model.params.data() + t.offset), t.count * sizeof(float));
+        bytes.append(reinterpret_cast<const char*>(model.params.data() + t.offset),
+                     t.count * sizeof(float));
         WriteFileAtomic(out_dir + "/" + t.name + ".npy", bytes);
-        index += "    {\"name\": \"" + t.name + "\", \"file\": \"" + t.name + ".npy\", \"shape\": [" +
-                 std::to_string(t.shape[0]) + (t.shape.size() > 1 ? ", " + std::to_string(t.shape[1]) : "") +
-                 "]},\n";
+        index += "    {\"name\": \"" + t.name + "\", \"file\": \"" + t.name +
+                 ".npy\", \"shape\": [" + std::to_string(t.shape[0]) +
+                 (t.shape.size() > 1 ? ", " + std::to_string(t.shape[1]) : "") + "]},\n";
       }
     }
     index.erase(index.size() - 2, 1);  // the last comma
-    index += "  ],\n  \"activation\": \"" + std::string(Name(model.spec.activation)) + "\",\n  \"output\": \"" +
-             Name(model.spec.output) + "\",\n  \"parameters\": " + std::to_string(model.spec.parameter_count()) +
-             "\n}\n";
+    index += "  ],\n  \"activation\": \"" + std::string(Name(model.spec.activation)) +
+             "\",\n  \"output\": \"" + Name(model.spec.output) +
+             "\",\n  \"parameters\": " + std::to_string(model.spec.parameter_count()) + "\n}\n";
     WriteFileAtomic(out_dir + "/index.json", index);
     std::printf("exported %zu tensors to %s\n", 2 * layout.layers().size(), out_dir.c_str());
     return kExitOk;

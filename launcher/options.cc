@@ -14,89 +14,107 @@ namespace dpmlp {
 
 po::options_description DataOptions(TrainConfig* c) {
   po::options_description d("Data");
-  d.add_options()
-      ("dataset", po::value(&c->dataset)->default_value(c->dataset),
-       "fashion-mnist | sin | surface | parity:N | csv (csv is implied by --train-csv)")
-      ("data-dir", po::value(&c->data_dir), "directory with the four IDX files "
-       "(default /usr/share/datasets/fashion-mnist)")
-      ("train-csv", po::value(&c->train_csv), "training CSV (no header)")
-      ("test-csv", po::value(&c->test_csv), "test CSV (no header)")
-      ("csv-targets", po::value(&c->csv_targets)->default_value(c->csv_targets),
-       "0: the first CSV column is the class label; T > 0: the first T columns are regression targets")
-      ("normalize", po::value(&c->normalize)->default_value(c->normalize),
-       "input normalisation: auto (standardize real data, none for synthetic sets) | scale (to [0,1]) | "
-       "standardize | none")
-      ("train-samples", po::value(&c->train_samples)->default_value(0), "use only the first N training samples (0: all)")
-      ("test-samples", po::value(&c->test_samples)->default_value(0), "use only the first N test samples (0: all)")
-      ("seed", po::value(&c->seed)->default_value(c->seed),
-       "seed of every random choice (init, order, dropout, augmentation, splits)");
+  d.add_options()("dataset", po::value(&c->dataset)->default_value(c->dataset),
+                  "fashion-mnist | sin | surface | parity:N | csv (csv is implied by --train-csv)")(
+      "data-dir", po::value(&c->data_dir),
+      "directory with the four IDX files "
+      "(default /usr/share/datasets/fashion-mnist)")("train-csv", po::value(&c->train_csv),
+                                                     "training CSV (no header)")(
+      "test-csv", po::value(&c->test_csv), "test CSV (no header)")(
+      "csv-targets", po::value(&c->csv_targets)->default_value(c->csv_targets),
+      "0: the first CSV column is the class label; T > 0: the first T columns are regression "
+      "targets")("normalize", po::value(&c->normalize)->default_value(c->normalize),
+                 "input normalisation: auto (standardize real data, none for synthetic sets) | "
+                 "scale (to [0,1]) | "
+                 "standardize | none")("train-samples",
+                                       po::value(&c->train_samples)->default_value(0),
+                                       "use only the first N training samples (0: all)")(
+      "test-samples", po::value(&c->test_samples)->default_value(0),
+      "use only the first N test samples (0: all)")(
+      "seed", po::value(&c->seed)->default_value(c->seed),
+      "seed of every random choice (init, order, dropout, augmentation, splits)");
   return d;
 }
 
 po::options_description ModelOptionsGroup(ModelOptions* m) {
   po::options_description d("Model");
-  d.add_options()
-      ("layers", po::value(&m->layers)->default_value(m->layers), "hidden layer widths, e.g. 256,128")
-      ("activation", po::value(&m->activation)->default_value(m->activation),
-       "hidden activation: sigmoid | tanh | relu | leaky_relu | elu | maxout")
-      ("sigmoid-k", po::value(&m->sigmoid_k)->default_value(m->sigmoid_k), "sigmoid steepness k: a = 1/(1+exp(-k z))")
-      ("alpha", po::value(&m->alpha), "leaky_relu slope (default 0.01) or elu scale (default 1)")
-      ("maxout-pieces", po::value(&m->maxout_pieces)->default_value(m->maxout_pieces), "linear pieces per maxout unit")
-      ("output", po::value(&m->output)->default_value(m->output), "output: softmax | sigmoid | identity | auto")
-      ("loss", po::value(&m->loss)->default_value(m->loss), "loss: cross_entropy | binary_cross_entropy | mse | auto")
-      ("init", po::value(&m->init)->default_value(m->init),
-       "initialisation: normal | normal_scaled | small | xavier | he | auto");
+  d.add_options()("layers", po::value(&m->layers)->default_value(m->layers),
+                  "hidden layer widths, e.g. 256,128")(
+      "activation", po::value(&m->activation)->default_value(m->activation),
+      "hidden activation: sigmoid | tanh | relu | leaky_relu | elu | maxout")(
+      "sigmoid-k", po::value(&m->sigmoid_k)->default_value(m->sigmoid_k),
+      "sigmoid steepness k: a = 1/(1+exp(-k z))")(
+      "alpha", po::value(&m->alpha), "leaky_relu slope (default 0.01) or elu scale (default 1)")(
+      "maxout-pieces", po::value(&m->maxout_pieces)->default_value(m->maxout_pieces),
+      "linear pieces per maxout unit")("output", po::value(&m->output)->default_value(m->output),
+                                       "output: softmax | sigmoid | identity | auto")(
+      "loss", po::value(&m->loss)->default_value(m->loss),
+      "loss: cross_entropy | binary_cross_entropy | mse | auto")(
+      "init", po::value(&m->init)->default_value(m->init),
+      "initialisation: normal | normal_scaled | small | xavier | he | auto");
   return d;
 }
 
 po::options_description TrainingOptions(TrainConfig* c, int* threads) {
   po::options_description d("Training");
-  d.add_options()
-      ("epochs", po::value(&c->epochs)->default_value(c->epochs), "passes over the training set")
-      ("batch-size", po::value(&c->batch_size)->default_value(c->batch_size), "global mini-batch, split across ranks")
-      ("lr", po::value(&c->lr)->default_value(c->lr), "learning rate eta")
-      ("momentum", po::value(&c->sgd.momentum)->default_value(c->sgd.momentum), "momentum mu in [0, 1)")
-      ("nesterov", po::bool_switch(&c->sgd.nesterov), "Nesterov momentum")
-      ("max-steps", po::value(&c->max_steps)->default_value(c->max_steps), "stop after this many steps (0: no limit); the lr schedule still spans --epochs")
-      ("threads", po::value(threads), "OpenBLAS threads per rank (default: 1 under mpirun, all cores alone)")
-      ("weight-decay", po::value(&c->sgd.weight_decay)->default_value(0.0), "L2 regularisation lambda")
-      ("l1", po::value(&c->sgd.l1)->default_value(0.0), "L1 regularisation lambda")
-      ("decay-biases", po::bool_switch(&c->sgd.decay_biases), "apply L1/L2 to biases too")
-      ("dropout", po::value(&c->dropout)->default_value(0.0), "dropout probability on hidden units")
-      ("max-norm", po::value(&c->sgd.max_norm)->default_value(0.0), "max L2 norm of a unit's incoming weights (0: off)")
-      ("clip-norm", po::value(&c->sgd.clip_norm)->default_value(0.0), "clip the global gradient norm (0: off)")
-      ("lr-schedule", po::value<std::string>()->default_value("constant")->notifier(
-           [c](const std::string& s) { c->lr_schedule = LrSchedule::Parse(s); }),
-       "constant | step | cosine")
-      ("lr-gamma", po::value(&c->lr_gamma)->default_value(c->lr_gamma), "step schedule: factor")
-      ("lr-step-epochs", po::value(&c->lr_step_epochs)->default_value(c->lr_step_epochs), "step schedule: period")
-      ("warmup-epochs", po::value(&c->warmup_epochs)->default_value(0.0), "linear warmup length in epochs")
-      ("min-lr", po::value(&c->min_lr)->default_value(0.0), "cosine schedule: final learning rate")
-      ("val-fraction", po::value(&c->val_fraction)->default_value(0.0), "hold out this fraction of train for validation")
-      ("early-stop-patience", po::value(&c->early_stop_patience)->default_value(0),
-       "stop after this many epochs without validation improvement (0: off)")
-      ("augment", po::bool_switch(&c->augment.enabled), "random shifts and rotations of images")
-      ("augment-shift", po::value(&c->augment.max_shift)->default_value(c->augment.max_shift), "max shift, pixels")
-      ("augment-rotate", po::value(&c->augment.max_rotate_deg)->default_value(c->augment.max_rotate_deg),
-       "max rotation, degrees")
-      ("metrics", po::value(&c->metrics_path), "append one JSON object per epoch to this file")
-      ("save-model", po::value(&c->save_model_path), "write the trained model here")
-      ("progress", po::value(&c->progress)->default_value(c->progress), "auto | bar | lines | off")
-      ("collective-timeout", po::value(&c->collective_timeout)->default_value(c->collective_timeout),
-       "seconds a rank may wait in a collective before the job is ended (0: off)");
+  d.add_options()("epochs", po::value(&c->epochs)->default_value(c->epochs),
+                  "passes over the training set")(
+      "batch-size", po::value(&c->batch_size)->default_value(c->batch_size),
+      "global mini-batch, split across ranks")("lr", po::value(&c->lr)->default_value(c->lr),
+                                               "learning rate eta")(
+      "momentum", po::value(&c->sgd.momentum)->default_value(c->sgd.momentum),
+      "momentum mu in [0, 1)")("nesterov", po::bool_switch(&c->sgd.nesterov), "Nesterov momentum")(
+      "max-steps", po::value(&c->max_steps)->default_value(c->max_steps),
+      "stop after this many steps (0: no limit); the lr schedule still spans --epochs")(
+      "threads", po::value(threads),
+      "OpenBLAS threads per rank (default: 1 under mpirun, all cores alone)")(
+      "weight-decay", po::value(&c->sgd.weight_decay)->default_value(0.0),
+      "L2 regularisation lambda")("l1", po::value(&c->sgd.l1)->default_value(0.0),
+                                  "L1 regularisation lambda")(
+      "decay-biases", po::bool_switch(&c->sgd.decay_biases), "apply L1/L2 to biases too")(
+      "dropout", po::value(&c->dropout)->default_value(0.0), "dropout probability on hidden units")(
+      "max-norm", po::value(&c->sgd.max_norm)->default_value(0.0),
+      "max L2 norm of a unit's incoming weights (0: off)")(
+      "clip-norm", po::value(&c->sgd.clip_norm)->default_value(0.0),
+      "clip the global gradient norm (0: off)")(
+      "lr-schedule",
+      po::value<std::string>()->default_value("constant")->notifier([c](const std::string& s) {
+        c->lr_schedule = LrSchedule::Parse(s);
+      }),
+      "constant | step | cosine")("lr-gamma", po::value(&c->lr_gamma)->default_value(c->lr_gamma),
+                                  "step schedule: factor")(
+      "lr-step-epochs", po::value(&c->lr_step_epochs)->default_value(c->lr_step_epochs),
+      "step schedule: period")("warmup-epochs", po::value(&c->warmup_epochs)->default_value(0.0),
+                               "linear warmup length in epochs")(
+      "min-lr", po::value(&c->min_lr)->default_value(0.0), "cosine schedule: final learning rate")(
+      "val-fraction", po::value(&c->val_fraction)->default_value(0.0),
+      "hold out this fraction of train for validation")(
+      "early-stop-patience", po::value(&c->early_stop_patience)->default_value(0),
+      "stop after this many epochs without validation improvement (0: off)")(
+      "augment", po::bool_switch(&c->augment.enabled), "random shifts and rotations of images")(
+      "augment-shift", po::value(&c->augment.max_shift)->default_value(c->augment.max_shift),
+      "max shift, pixels")(
+      "augment-rotate",
+      po::value(&c->augment.max_rotate_deg)->default_value(c->augment.max_rotate_deg),
+      "max rotation, degrees")("metrics", po::value(&c->metrics_path),
+                               "append one JSON object per epoch to this file")(
+      "save-model", po::value(&c->save_model_path), "write the trained model here")(
+      "progress", po::value(&c->progress)->default_value(c->progress), "auto | bar | lines | off")(
+      "collective-timeout", po::value(&c->collective_timeout)->default_value(c->collective_timeout),
+      "seconds a rank may wait in a collective before the job is ended (0: off)");
   return d;
 }
 
 po::options_description CheckpointOptions(TrainConfig* c) {
   po::options_description d("Checkpoints");
-  d.add_options()
-      ("checkpoint-dir", po::value(&c->checkpoint_dir), "write checkpoints here")
-      ("checkpoint-every", po::value(&c->checkpoint_every)->default_value(0), "checkpoint every STEPS (0: off)")
-      ("checkpoint-every-seconds", po::value(&c->checkpoint_every_seconds)->default_value(0.0),
-       "checkpoint every S seconds (0: off)")
-      ("keep", po::value(&c->keep)->default_value(c->keep), "keep the newest K checkpoints")
-      ("resume", po::value(&c->resume)->default_value(c->resume),
-       "auto (newest valid checkpoint in --checkpoint-dir) | none | PATH");
+  d.add_options()("checkpoint-dir", po::value(&c->checkpoint_dir), "write checkpoints here")(
+      "checkpoint-every", po::value(&c->checkpoint_every)->default_value(0),
+      "checkpoint every STEPS (0: off)")(
+      "checkpoint-every-seconds", po::value(&c->checkpoint_every_seconds)->default_value(0.0),
+      "checkpoint every S seconds (0: off)")("keep", po::value(&c->keep)->default_value(c->keep),
+                                             "keep the newest K checkpoints")(
+      "resume", po::value(&c->resume)->default_value(c->resume),
+      "auto (newest valid checkpoint in --checkpoint-dir) | none | PATH");
   return d;
 }
 
@@ -119,13 +137,15 @@ std::string ConfigLineOf(const std::string& path, const std::string& key) {
 
 }  // namespace
 
-bool ParseCommandLine(const std::string& command, const std::string& usage, po::options_description& opts,
-                      int argc, char** argv, po::variables_map* vm, bool print_help) {
+bool ParseCommandLine(const std::string& command, const std::string& usage,
+                      po::options_description& opts, int argc, char** argv, po::variables_map* vm,
+                      bool print_help) {
   std::string config;
   bool help = false;
   po::options_description general("General");
   general.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "config", po::value(&config), "INI file with the same keys as the long options; the command line wins");
+      "config", po::value(&config),
+      "INI file with the same keys as the long options; the command line wins");
   po::options_description all;
   all.add(general).add(opts);
   try {
@@ -134,7 +154,8 @@ bool ParseCommandLine(const std::string& command, const std::string& usage, po::
     throw UsageError(command + ": " + e.what() + " (see dpmlp " + command + " --help)");
   }
   if ((*vm)["help"].as<bool>()) {
-    if (print_help) std::cout << "usage: dpmlp " << command << " " << usage << "\n" << all << std::flush;
+    if (print_help)
+      std::cout << "usage: dpmlp " << command << " " << usage << "\n" << all << std::flush;
     return false;
   }
   if (vm->count("config")) {
@@ -144,7 +165,9 @@ bool ParseCommandLine(const std::string& command, const std::string& usage, po::
     try {
       po::store(po::parse_config_file(in, opts, false), *vm);
     } catch (const po::error_with_option_name& e) {
-      throw UsageError(path + ConfigLineOf(path, e.get_option_name().substr(e.get_option_name().find_first_not_of('-'))) +
+      throw UsageError(path +
+                       ConfigLineOf(path, e.get_option_name().substr(
+                                              e.get_option_name().find_first_not_of('-'))) +
                        ": " + e.what());
     } catch (const po::error& e) {
       throw UsageError(path + ": " + e.what());
@@ -160,7 +183,8 @@ bool ParseCommandLine(const std::string& command, const std::string& usage, po::
 
 void ValidateTrainConfig(const TrainConfig& c, int threads) {
   auto fail = [](const std::string& m) { throw UsageError(m); };
-  if (!(c.lr > 0) || !std::isfinite(c.lr)) fail("--lr must be positive (got " + std::to_string(c.lr) + ")");
+  if (!(c.lr > 0) || !std::isfinite(c.lr))
+    fail("--lr must be positive (got " + std::to_string(c.lr) + ")");
   if (!(c.sgd.momentum >= 0 && c.sgd.momentum < 1)) fail("--momentum must be in [0, 1)");
   if (c.batch_size < 1) fail("--batch-size must be at least 1");
   if (c.batch_size > 1000000) fail("--batch-size is absurdly large (at most 1000000)");
@@ -169,7 +193,8 @@ void ValidateTrainConfig(const TrainConfig& c, int threads) {
   if (threads < 1 || threads > 1024) fail("--threads must be between 1 and 1024");
   if (c.sgd.weight_decay < 0 || c.sgd.l1 < 0) fail("--weight-decay and --l1 must not be negative");
   if (!(c.dropout >= 0 && c.dropout < 1)) fail("--dropout must be in [0, 1)");
-  if (c.sgd.max_norm < 0 || c.sgd.clip_norm < 0) fail("--max-norm and --clip-norm must not be negative");
+  if (c.sgd.max_norm < 0 || c.sgd.clip_norm < 0)
+    fail("--max-norm and --clip-norm must not be negative");
   if (!(c.lr_gamma > 0)) fail("--lr-gamma must be positive");
   if (c.lr_step_epochs < 1) fail("--lr-step-epochs must be at least 1");
   if (c.warmup_epochs < 0) fail("--warmup-epochs must not be negative");
@@ -178,25 +203,33 @@ void ValidateTrainConfig(const TrainConfig& c, int threads) {
   if (c.early_stop_patience < 0) fail("--early-stop-patience must not be negative");
   if (c.early_stop_patience > 0 && c.val_fraction <= 0)
     fail("--early-stop-patience needs a validation set: set --val-fraction");
-  if (c.augment.max_shift < 0 || c.augment.max_shift > 10) fail("--augment-shift must be in [0, 10]");
-  if (c.augment.max_rotate_deg < 0 || c.augment.max_rotate_deg > 90) fail("--augment-rotate must be in [0, 90]");
-  if (c.checkpoint_every < 0 || c.checkpoint_every_seconds < 0) fail("--checkpoint-every* must not be negative");
+  if (c.augment.max_shift < 0 || c.augment.max_shift > 10)
+    fail("--augment-shift must be in [0, 10]");
+  if (c.augment.max_rotate_deg < 0 || c.augment.max_rotate_deg > 90)
+    fail("--augment-rotate must be in [0, 90]");
+  if (c.checkpoint_every < 0 || c.checkpoint_every_seconds < 0)
+    fail("--checkpoint-every* must not be negative");
   if (c.keep < 1) fail("--keep must be at least 1");
   if (c.resume.empty()) fail("--resume must be auto, none or a checkpoint path");
   if (c.collective_timeout < 0) fail("--collective-timeout must not be negative");
   Progress::Check(c.progress);
   // Output files are written late (epoch ends, the end of training): check their folders now.
-  for (const auto& [option, path] : {std::pair<const char*, std::string>{"--metrics", c.metrics_path},
-                                     {"--save-model", c.save_model_path}}) {
+  for (const auto& [option, path] :
+       {std::pair<const char*, std::string>{"--metrics", c.metrics_path},
+        {"--save-model", c.save_model_path}}) {
     if (path.empty()) continue;
     const size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const std::string dir = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : path.substr(0, slash);
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
       fail(std::string(option) + " " + path + ": the directory " + dir + " does not exist");
   }
-  if (c.normalize != "auto" && c.normalize != "scale" && c.normalize != "standardize" && c.normalize != "none")
-    fail("unknown value '" + c.normalize + "' for --normalize (valid: auto|scale|standardize|none)");
+  if (c.normalize != "auto" && c.normalize != "scale" && c.normalize != "standardize" &&
+      c.normalize != "none")
+    fail("unknown value '" + c.normalize +
+         "' for --normalize (valid: auto|scale|standardize|none)");
 }
 
 }  // namespace dpmlp

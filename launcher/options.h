@@ -20,7 +20,7 @@ struct ModelOptions {
   int maxout_pieces = 2;
   std::string output = "auto";  // softmax for classes, identity for regression
   std::string loss = "auto";
-  std::string init = "auto";    // He for the ReLU family, Xavier for sigmoid/tanh
+  std::string init = "auto";  // He for the ReLU family, Xavier for sigmoid/tanh
 };
 
 // Option groups; each binds to fields of the given struct.
@@ -32,8 +32,9 @@ po::options_description CheckpointOptions(TrainConfig* c);
 // Parses argv (after the subcommand) and an optional --config FILE (INI, same keys as the long
 // options; the command line wins). Returns false when --help was printed. Throws UsageError
 // naming the option, or the config file and line.
-bool ParseCommandLine(const std::string& command, const std::string& usage, po::options_description& opts,
-                      int argc, char** argv, po::variables_map* vm, bool print_help);
+bool ParseCommandLine(const std::string& command, const std::string& usage,
+                      po::options_description& opts, int argc, char** argv, po::variables_map* vm,
+                      bool print_help);
 
 // Range checks of the parsed training options; throws UsageError naming the option.
 void ValidateTrainConfig(const TrainConfig& c, int threads);

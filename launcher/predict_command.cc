@@ -20,12 +20,13 @@ int PredictCommand(Communicator& comm, int argc, char** argv) {
   Dataset rows;
   auto setup = [&]() -> bool {
     po::options_description opts = ModelFileOptions(&model_path, &ckpt_path);
-    opts.add_options()(
-        "input", po::value(&input)->required(), "CSV of inputs, one sample per line, no label column")(
-        "out", po::value(&out)->required(), "CSV to write: class,p0,p1,... or the predicted values");
+    opts.add_options()("input", po::value(&input)->required(),
+                       "CSV of inputs, one sample per line, no label column")(
+        "out", po::value(&out)->required(),
+        "CSV to write: class,p0,p1,... or the predicted values");
     po::variables_map vm;
-    if (!ParseCommandLine("predict", "--model FILE|--checkpoint FILE --input CSV --out CSV", opts, argc, argv, &vm,
-                          comm.rank() == 0))
+    if (!ParseCommandLine("predict", "--model FILE|--checkpoint FILE --input CSV --out CSV", opts,
+                          argc, argv, &vm, comm.rank() == 0))
       return false;
     model = LoadModelChoice(model_path, ckpt_path);
     rows = LoadCsvInputs(input, static_cast<size_t>(model.spec.input_dim));
@@ -34,7 +35,8 @@ int PredictCommand(Communicator& comm, int argc, char** argv) {
   auto run = [&]() -> int {
     if (comm.rank() != 0) return kExitOk;  // small job: rank 0 alone
     const int chunk = 256, n_out = model.spec.output_dim;
-    const bool classes = model.spec.output != OutputKind::kIdentity || model.spec.loss != LossKind::kMse;
+    const bool classes =
+        model.spec.output != OutputKind::kIdentity || model.spec.loss != LossKind::kMse;
     Network<float> net(model.spec, chunk);
     net.params() = model.params;
     std::vector<float> x(static_cast<size_t>(chunk) * model.spec.input_dim);
@@ -53,7 +55,8 @@ int PredictCommand(Communicator& comm, int argc, char** argv) {
         for (int j = 0; j < model.spec.input_dim; ++j) {
           const size_t k = static_cast<size_t>(j);
           x[static_cast<size_t>(r) * model.spec.input_dim + j] =
-              (rows.values[(at + r) * rows.input_dim + k] - model.transform.shift[k]) * model.transform.scale[k];
+              (rows.values[(at + r) * rows.input_dim + k] - model.transform.shift[k]) *
+              model.transform.scale[k];
         }
       net.Forward(x.data(), n);
       for (int r = 0; r < n; ++r) {

@@ -28,16 +28,21 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
   TrainData data;
   auto setup = [&]() -> bool {
     po::options_description opts;
-    opts.add(DataOptions(&cfg)).add(ModelOptionsGroup(&mopts)).add(TrainingOptions(&cfg, &threads)).add(
-        CheckpointOptions(&cfg));
+    opts.add(DataOptions(&cfg))
+        .add(ModelOptionsGroup(&mopts))
+        .add(TrainingOptions(&cfg, &threads))
+        .add(CheckpointOptions(&cfg));
     po::variables_map vm;
-    if (!ParseCommandLine("train", "[options]", opts, argc, argv, &vm, comm.rank() == 0)) return false;
+    if (!ParseCommandLine("train", "[options]", opts, argc, argv, &vm, comm.rank() == 0))
+      return false;
     // From here on no rank waits forever for another, not even for the start-up agreement.
     comm.SetCollectiveTimeout(cfg.collective_timeout);
     comm.SetWatchContext("start-up (options and data loading)", nullptr);
     // One rank per core under a launcher; a lone process may use every core.
     if (!vm.count("threads"))
-      threads = comm.size() > 1 || LaunchedByMpi() ? 1 : std::max(1u, std::thread::hardware_concurrency());
+      threads = comm.size() > 1 || LaunchedByMpi()
+                    ? 1
+                    : std::max(1u, std::thread::hardware_concurrency());
     ValidateTrainConfig(cfg, threads);
     SetBlasThreads(threads);
     if (cfg.augment.enabled) cfg.augment.seed = cfg.seed;
@@ -51,15 +56,18 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
     data.transform = FitInputTransform(data.train, NormalizationFor(cfg));
     spec = BuildSpec(mopts, data.train);
     if (comm.rank() == 0) {
-      std::printf("dpmlp %s train: world size %d (%s), %d OpenBLAS thread(s) per rank\n", DPMLP_VERSION,
-                  comm.size(), comm.backend(), threads);
-      std::printf("model %s %s -> %s/%s, init %s, parameters: %lld\n", Arch(spec).c_str(), Name(spec.activation),
-                  Name(spec.output), Name(spec.loss), Name(spec.init), (long long)spec.parameter_count());
-      std::printf("data %s: train %zu, validation %zu, test %zu\n", data.train.source.c_str(), data.train.size,
-                  data.val.size, data.test.size);
+      std::printf("dpmlp %s train: world size %d (%s), %d OpenBLAS thread(s) per rank\n",
+                  DPMLP_VERSION, comm.size(), comm.backend(), threads);
+      std::printf("model %s %s -> %s/%s, init %s, parameters: %lld\n", Arch(spec).c_str(),
+                  Name(spec.activation), Name(spec.output), Name(spec.loss), Name(spec.init),
+                  (long long)spec.parameter_count());
+      std::printf("data %s: train %zu, validation %zu, test %zu\n", data.train.source.c_str(),
+                  data.train.size, data.val.size, data.test.size);
       std::printf("optimizer: global batch %lld (%lld per rank at most), lr %g %s, momentum %g%s\n",
-                  (long long)cfg.batch_size, (long long)((cfg.batch_size + comm.size() - 1) / comm.size()), cfg.lr,
-                  LrSchedule::Name(cfg.lr_schedule), cfg.sgd.momentum, cfg.sgd.nesterov ? " (nesterov)" : "");
+                  (long long)cfg.batch_size,
+                  (long long)((cfg.batch_size + comm.size() - 1) / comm.size()), cfg.lr,
+                  LrSchedule::Name(cfg.lr_schedule), cfg.sgd.momentum,
+                  cfg.sgd.nesterov ? " (nesterov)" : "");
       std::fflush(stdout);
     }
     return true;

@@ -68,7 +68,8 @@ std::vector<float> TensorsToFlat(const ModelSpec& spec,
   ParamLayout layout(spec);
   if (tensors.size() != 2 * static_cast<int>(layout.layers().size()))
     throw UsageError(source + ": expected " + std::to_string(2 * layout.layers().size()) +
-                     " parameter tensors for the model spec, found " + std::to_string(tensors.size()));
+                     " parameter tensors for the model spec, found " +
+                     std::to_string(tensors.size()));
   struct Expected {
     const pb::Tensor* t;
     std::string name;
@@ -78,27 +79,33 @@ std::vector<float> TensorsToFlat(const ModelSpec& spec,
   std::vector<Expected> expect;
   for (size_t l = 0; l < layout.layers().size(); ++l) {
     const LayerSlot& s = layout.layers()[l];
-    expect.push_back({&tensors[2 * l], ParamLayout::WeightName(l), {s.pre, s.in}, s.weight_offset,
+    expect.push_back({&tensors[2 * l],
+                      ParamLayout::WeightName(l),
+                      {s.pre, s.in},
+                      s.weight_offset,
                       size_t(s.pre) * s.in});
-    expect.push_back({&tensors[2 * l + 1], ParamLayout::BiasName(l), {s.pre}, s.bias_offset, size_t(s.pre)});
+    expect.push_back(
+        {&tensors[2 * l + 1], ParamLayout::BiasName(l), {s.pre}, s.bias_offset, size_t(s.pre)});
   }
   // Every name, shape and size is checked against the data actually in the file before the flat
   // buffer is allocated, so a spec that declares a huge model cannot make us allocate it.
   for (const Expected& e : expect) {
     const std::vector<int64_t> shape(e.t->shape().begin(), e.t->shape().end());
     if (e.t->name() != e.name || shape != e.shape)
-      throw UsageError(source + ": tensor '" + e.t->name() + "' does not match the model spec (expected " + e.name +
-                       ")");
+      throw UsageError(source + ": tensor '" + e.t->name() +
+                       "' does not match the model spec (expected " + e.name + ")");
     if (static_cast<size_t>(e.t->data_size()) != e.count)
-      throw UsageError(source + ": tensor " + e.name + " holds " + std::to_string(e.t->data_size()) +
-                       " values, its shape needs " + std::to_string(e.count));
+      throw UsageError(source + ": tensor " + e.name + " holds " +
+                       std::to_string(e.t->data_size()) + " values, its shape needs " +
+                       std::to_string(e.count));
   }
   std::vector<float> flat(layout.size());
   for (const Expected& e : expect) {
     for (size_t i = 0; i < e.count; ++i) {
       const float v = e.t->data(static_cast<int>(i));
       if (!std::isfinite(v))
-        throw UsageError(source + ": tensor " + e.name + " holds a non-finite value at " + std::to_string(i));
+        throw UsageError(source + ": tensor " + e.name + " holds a non-finite value at " +
+                         std::to_string(i));
       flat[e.offset + i] = v;
     }
   }
@@ -121,14 +128,16 @@ pb::Model ModelToProto(const ModelData& m) {
 
 ModelData ModelFromProto(const pb::Model& p, const std::string& source) {
   if (p.format_version() != kModelFormatVersion)
-    throw UsageError(source + ": unsupported model format version " + std::to_string(p.format_version()));
+    throw UsageError(source + ": unsupported model format version " +
+                     std::to_string(p.format_version()));
   ModelData m;
   m.spec = SpecFromProto(p.spec(), source);
   const size_t dim = static_cast<size_t>(m.spec.input_dim);
   if (static_cast<size_t>(p.spec().input_shift_size()) != dim ||
       static_cast<size_t>(p.spec().input_scale_size()) != dim)
-    throw UsageError(source + ": input normalisation has " + std::to_string(p.spec().input_shift_size()) +
-                     " entries, the model has " + std::to_string(dim) + " inputs");
+    throw UsageError(source + ": input normalisation has " +
+                     std::to_string(p.spec().input_shift_size()) + " entries, the model has " +
+                     std::to_string(dim) + " inputs");
   m.transform.shift.assign(p.spec().input_shift().begin(), p.spec().input_shift().end());
   m.transform.scale.assign(p.spec().input_scale().begin(), p.spec().input_scale().end());
   m.image_height = p.spec().image_height();
@@ -139,7 +148,8 @@ ModelData ModelFromProto(const pb::Model& p, const std::string& source) {
 
 void SaveModelFile(const std::string& path, const ModelData& m) {
   std::string bytes;
-  if (!ModelToProto(m).SerializeToString(&bytes)) throw IoError(path + ": cannot serialise the model");
+  if (!ModelToProto(m).SerializeToString(&bytes))
+    throw IoError(path + ": cannot serialise the model");
   WriteFramedFile(path, FramedKind::kModel, bytes);
 }
 

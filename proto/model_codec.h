@@ -16,7 +16,7 @@ constexpr uint32_t kModelFormatVersion = 1;
 // A model as held in memory: what --save-model writes and eval/predict/export/inspect read.
 struct ModelData {
   ModelSpec spec;
-  InputTransform transform;   // per-feature normalisation of raw inputs
+  InputTransform transform;  // per-feature normalisation of raw inputs
   int image_height = 0, image_width = 0;
   std::vector<float> params;  // flat, in ParamLayout(spec) order
 };

@@ -9,8 +9,9 @@ momentum 0.9 and lr 0.05, fp32, one intra-op thread per process, data pre-loaded
 
 For each global batch in the list, with a fresh model: --warmup-steps untimed steps, then
 --epochs timed epochs of whole global batches (a training loop only: gather the batch rows,
-forward, loss, backward, optimizer step); prints one JSON line per batch and process: {"peer": ..., "rank": r, "samples_per_sec": global samples / wall seconds,
-"max_rss_kb": peak resident set of this process}. Rank 0's samples_per_sec is the figure.
+forward, loss, backward, optimizer step). Prints one JSON line per batch and process with
+samples_per_sec (global samples / wall seconds; rank 0's is the figure), cpu_seconds (CPU time of
+this process in the timed part) and max_rss_kb (peak resident set of this process).
 """
 import argparse
 import json
@@ -76,18 +77,18 @@ def train(rank, world, args, x, y, b):
         step(perm, s % steps_per_epoch)
     if world > 1:
         dist.barrier()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(args.epochs):
         perm = torch.randperm(n, generator=gen)
         for s in range(steps_per_epoch):
             step(perm, s)
     if world > 1:
         dist.barrier()
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     samples = args.epochs * steps_per_epoch * b
     emit({
         "peer": "pytorch-ddp" if world > 1 else "pytorch", "rank": rank, "world": world, "batch": b,
-        "samples_per_sec": samples / seconds, "seconds": seconds,
+        "samples_per_sec": samples / seconds, "seconds": seconds, "cpu_seconds": cpu_seconds,
         "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "torch": torch.__version__, "threads": torch.get_num_threads()})
 

@@ -33,8 +33,9 @@ double LossSum(Network<double>& net, const std::vector<double>& x, int rows,
                const std::vector<int32_t>& labels, const std::vector<double>& targets,
                const DropoutSpec* drop) {
   net.Forward(x.data(), rows, drop);
-  return net.Loss(rows, labels.empty() ? nullptr : labels.data(),
-                  targets.empty() ? nullptr : targets.data(), false)
+  return net
+      .Loss(rows, labels.empty() ? nullptr : labels.data(),
+            targets.empty() ? nullptr : targets.data(), false)
       .loss_sum;
 }
 
@@ -56,13 +57,15 @@ TEST_P(GradientCheck, AnalyticMatchesCentralDifferences) {
   InitializeParams(spec, 7, net.params().data());
 
   std::vector<double> x(rows * spec.input_dim);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = 2.0 * NormalFromHash(HashKey(3, RngPurpose::kSynthetic, i));
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = 2.0 * NormalFromHash(HashKey(3, RngPurpose::kSynthetic, i));
   std::vector<int32_t> labels;
   std::vector<double> targets;
   if (c.regression) {
     for (int i = 0; i < rows * c.output_dim; ++i)
-      targets.push_back(c.out == OutputKind::kSigmoid ? UniformFromHash(HashKey(4, RngPurpose::kSynthetic, i))
-                                                      : NormalFromHash(HashKey(4, RngPurpose::kSynthetic, i)));
+      targets.push_back(c.out == OutputKind::kSigmoid
+                            ? UniformFromHash(HashKey(4, RngPurpose::kSynthetic, i))
+                            : NormalFromHash(HashKey(4, RngPurpose::kSynthetic, i)));
   } else {
     const int classes = c.output_dim == 1 ? 2 : c.output_dim;
     for (int r = 0; r < rows; ++r) labels.push_back(r % classes);
@@ -72,8 +75,8 @@ TEST_P(GradientCheck, AnalyticMatchesCentralDifferences) {
   const DropoutSpec* dp = with_dropout ? &drop : nullptr;
 
   net.Forward(x.data(), rows, dp);
-  net.Loss(rows, labels.empty() ? nullptr : labels.data(), targets.empty() ? nullptr : targets.data(),
-           true);
+  net.Loss(rows, labels.empty() ? nullptr : labels.data(),
+           targets.empty() ? nullptr : targets.data(), true);
   net.Backward(x.data(), rows);
   const std::vector<double> analytic = net.grads();
 
@@ -87,13 +90,16 @@ TEST_P(GradientCheck, AnalyticMatchesCentralDifferences) {
     const double down = LossSum(net, x, rows, labels, targets, dp);
     net.params()[i] = saved;
     const double numeric = (up - down) / (2 * eps);
-    const double err = std::fabs(numeric - analytic[i]) / std::max(1.0, std::fabs(numeric) + std::fabs(analytic[i]));
+    const double err = std::fabs(numeric - analytic[i]) /
+                       std::max(1.0, std::fabs(numeric) + std::fabs(analytic[i]));
     worst = std::max(worst, err);
-    ASSERT_LT(err, 1e-5) << "parameter " << i << " numeric " << numeric << " analytic " << analytic[i];
+    ASSERT_LT(err, 1e-5) << "parameter " << i << " numeric " << numeric << " analytic "
+                         << analytic[i];
   }
   // Dropout must actually change the function, or the check says nothing about it.
   if (with_dropout) {
-    EXPECT_NE(LossSum(net, x, rows, labels, targets, dp), LossSum(net, x, rows, labels, targets, nullptr));
+    EXPECT_NE(LossSum(net, x, rows, labels, targets, dp),
+              LossSum(net, x, rows, labels, targets, nullptr));
   }
 }
 

@@ -13,8 +13,8 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "tests/temp_dir.h"
 #include "proto/framed_file.h"
+#include "tests/temp_dir.h"
 
 namespace dpmlp {
 namespace {

@@ -25,9 +25,10 @@ int main(int argc, char** argv) {
       diff += d * d;
       norm += double(a.params[i]) * a.params[i];
     }
-    const bool bitwise = std::memcmp(a.params.data(), b.params.data(), a.params.size() * sizeof(float)) == 0;
-    std::printf("rel_l2 %.3e bitwise %s params %zu\n", std::sqrt(diff / norm), bitwise ? "yes" : "no",
-                a.params.size());
+    const bool bitwise =
+        std::memcmp(a.params.data(), b.params.data(), a.params.size() * sizeof(float)) == 0;
+    std::printf("rel_l2 %.3e bitwise %s params %zu\n", std::sqrt(diff / norm),
+                bitwise ? "yes" : "no", a.params.size());
     return 0;
   } catch (const dpmlp::Error& e) {
     std::fprintf(stderr, "model_diff: %s\n", e.what());
