@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -23,6 +24,23 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// A field as a message shows it: bytes outside printable ASCII as \xNN (a NUL would end the
+// message early, control bytes would garble the terminal), at most 40 characters.
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 40)) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  if (s.size() > 40) out += "...";
+  return out;
+}
+
 // Parses the whole field as a number. std::from_chars is locale-independent, unlike strtod.
 template <typename T>
 T ParseNumber(std::string_view field, const std::string& where, size_t column) {
@@ -33,11 +51,11 @@ T ParseNumber(std::string_view field, const std::string& where, size_t column) {
   T value{};
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (digits.empty() || ec == std::errc::invalid_argument || end != digits.data() + digits.size()) {
-    throw UsageError(where + ": field " + std::to_string(column + 1) + " '" + std::string(s) +
+    throw UsageError(where + ": field " + std::to_string(column + 1) + " '" + Printable(s) +
                      "' is not a number");
   }
   if (ec == std::errc::result_out_of_range || !std::isfinite(value)) {
-    throw UsageError(where + ": field " + std::to_string(column + 1) + " '" + std::string(s) +
+    throw UsageError(where + ": field " + std::to_string(column + 1) + " '" + Printable(s) +
                      "' is NaN or Inf (or out of float range)");
   }
   return value;

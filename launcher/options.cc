@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <regex>
 
 #include "core/error.h"
@@ -135,6 +136,47 @@ std::string ConfigLineOf(const std::string& path, const std::string& key) {
   return "";
 }
 
+// Boost 1.74 builds an error's message by replacing placeholders such as %value% with the values
+// of the failing option, again and again until none is left: a value that itself contains
+// "%value%" never ends (the parse hung). The values are copied with each '%' replaced by a
+// full-width percent sign (U+FF05) before the message is built. The member pointer reaches the
+// protected map without pretending the exception is of another type.
+struct SubstitutionAccess : po::error_with_option_name {
+  using Map = std::map<std::string, std::string>;
+  static Map po::error_with_option_name::*Member() { return &SubstitutionAccess::m_substitutions; }
+};
+
+std::string SafeWhat(const po::error& e) {
+  const auto* named = dynamic_cast<const po::error_with_option_name*>(&e);
+  if (named == nullptr) return e.what();
+  po::error_with_option_name copy = *named;
+  for (auto& kv : copy.*SubstitutionAccess::Member()) {
+    std::string safe;
+    for (char ch : kv.second) safe += ch == '%' ? std::string("\xef\xbc\x85") : std::string(1, ch);
+    kv.second = safe;
+  }
+  return copy.what();
+}
+
+// The option a Boost error is about, without leading dashes ("" for a syntax error).
+std::string BareOptionName(const po::error_with_option_name& e) {
+  const std::string name = e.get_option_name();
+  const size_t start = name.find_first_not_of('-');
+  return start == std::string::npos ? "" : name.substr(start);
+}
+
+// The 1-based line of a config file that equals `text` once trimmed (":N", or "" if none).
+std::string ConfigLineWithText(const std::string& path, const std::string& text) {
+  std::ifstream in(path);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    line.erase(0, line.find_first_not_of(" \t"));
+    line.erase(line.find_last_not_of(" \t\r") + 1);
+    if (line == text) return ":" + std::to_string(n);
+  }
+  return "";
+}
+
 }  // namespace
 
 bool ParseCommandLine(const std::string& command, const std::string& usage,
@@ -151,7 +193,7 @@ bool ParseCommandLine(const std::string& command, const std::string& usage,
   try {
     po::store(po::command_line_parser(argc, argv).options(all).run(), *vm);
   } catch (const po::error& e) {
-    throw UsageError(command + ": " + e.what() + " (see dpmlp " + command + " --help)");
+    throw UsageError(command + ": " + SafeWhat(e) + " (see dpmlp " + command + " --help)");
   }
   if ((*vm)["help"].as<bool>()) {
     if (print_help)
@@ -164,19 +206,20 @@ bool ParseCommandLine(const std::string& command, const std::string& usage,
     if (!in) throw UsageError("--config " + path + ": cannot open file");
     try {
       po::store(po::parse_config_file(in, opts, false), *vm);
+    } catch (const po::invalid_config_file_syntax& e) {
+      throw UsageError(path + ConfigLineWithText(path, e.tokens()) + ": " + SafeWhat(e) +
+                       " (expected 'key = value')");
     } catch (const po::error_with_option_name& e) {
-      throw UsageError(path +
-                       ConfigLineOf(path, e.get_option_name().substr(
-                                              e.get_option_name().find_first_not_of('-'))) +
-                       ": " + e.what());
+      const std::string name = BareOptionName(e);
+      throw UsageError(path + (name.empty() ? "" : ConfigLineOf(path, name)) + ": " + SafeWhat(e));
     } catch (const po::error& e) {
-      throw UsageError(path + ": " + e.what());
+      throw UsageError(path + ": " + SafeWhat(e));
     }
   }
   try {
     po::notify(*vm);
   } catch (const po::error& e) {
-    throw UsageError(command + ": " + e.what());
+    throw UsageError(command + ": " + SafeWhat(e));
   }
   return true;
 }

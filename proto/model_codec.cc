@@ -140,6 +140,11 @@ ModelData ModelFromProto(const pb::Model& p, const std::string& source) {
                      std::to_string(dim) + " inputs");
   m.transform.shift.assign(p.spec().input_shift().begin(), p.spec().input_shift().end());
   m.transform.scale.assign(p.spec().input_scale().begin(), p.spec().input_scale().end());
+  for (size_t j = 0; j < dim; ++j)
+    if (!std::isfinite(m.transform.shift[j]) || !std::isfinite(m.transform.scale[j]))
+      throw UsageError(source + ": input normalisation of feature " + std::to_string(j) +
+                       " is non-finite (shift " + std::to_string(m.transform.shift[j]) +
+                       ", scale " + std::to_string(m.transform.scale[j]) + ")");
   m.image_height = p.spec().image_height();
   m.image_width = p.spec().image_width();
   m.params = TensorsToFlat(m.spec, p.params(), source);

@@ -43,15 +43,3 @@ inline void Require(bool ok, const char* what) {
 }
 
 }  // namespace dpmlp_fuzz
-
-namespace dpmlp_fuzz {
-
-// Open bugs already reported (docs/reliability.md, "Open bugs"): an input that hits one is skipped,
-// so that a run goes on to find new ones. Each entry goes when its bug is fixed; with
-// DPMLP_FUZZ_STRICT=1 in the environment nothing is skipped.
-inline bool SkipKnownBug(bool hit) {
-  static const bool strict = std::getenv("DPMLP_FUZZ_STRICT") != nullptr;
-  return hit && !strict;
-}
-
-}  // namespace dpmlp_fuzz

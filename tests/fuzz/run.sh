@@ -19,9 +19,10 @@ HARNESSES=("$@")
 BUILD=$REPO/build-fuzz
 
 command -v clang++-14 >/dev/null || { echo "clang++-14 missing: apt-get install clang-14 libclang-rt-14-dev" >&2; exit 2; }
+mkdir -p "$BUILD"
 CC=clang-14 CXX=clang++-14 cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DDPMLP_SANITIZE=ON -DDPMLP_FUZZ=ON >"$BUILD.configure.log" 2>&1 ||
-  { cat "$BUILD.configure.log"; exit 2; }
+  -DDPMLP_SANITIZE=ON -DDPMLP_FUZZ=ON >"$BUILD/configure.log" 2>&1 ||
+  { cat "$BUILD/configure.log"; exit 2; }
 targets=()
 for h in "${HARNESSES[@]}"; do targets+=("${h}_fuzz"); done
 nice -n 10 cmake --build "$BUILD" -j2 --target "${targets[@]}" || exit 2
