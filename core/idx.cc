@@ -85,17 +85,20 @@ class IdxReader {
   // Reads exactly `count` payload bytes, then requires end of data. The buffer grows with the
   // data actually present, so a bogus header declaring gigabytes fails as truncated instead of
   // allocating them up front.
+  // Reads exactly `count` bytes. Memory follows what the file really holds, not what its header
+  // declares: the bytes arrive through a fixed 64 KB buffer and are appended, so a 100-byte file
+  // that declares gigabytes costs 64 KB before it is found short.
   std::vector<uint8_t> ReadPayload(uint64_t count, const char* what) {
     std::vector<uint8_t> data;
-    constexpr size_t kChunk = size_t{1} << 22;
+    std::vector<uint8_t> chunk(size_t{1} << 16);
     while (data.size() < count) {
-      const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, count - data.size()));
-      const size_t old = data.size();
-      data.resize(old + want);
-      const size_t got = ReadSome(data.data() + old, want);
+      const size_t want =
+          static_cast<size_t>(std::min<uint64_t>(chunk.size(), count - data.size()));
+      const size_t got = ReadSome(chunk.data(), want);
+      data.insert(data.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(got));
       if (got < want) {
         throw UsageError(path_ + ": truncated: header declares " + std::to_string(count) + " " +
-                         what + " bytes, file holds " + std::to_string(old + got));
+                         what + " bytes, file holds " + std::to_string(data.size()));
       }
     }
     uint8_t extra;
