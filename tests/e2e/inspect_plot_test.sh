@@ -129,7 +129,6 @@ check "ablation grid: 121 x 121 points of x y output ablated difference, some di
   awk 'NF == 5 { n++; if ($5 != 0) d++ } END { exit !(n == 121 * 121 && d > 0) }' ablate.grid.dat
 
 # --- Fashion-MNIST: per-layer effective fractions and the curves in one command -------------------
-FMNIST=/usr/share/datasets/fashion-mnist
 if [ ! -d "$FMNIST" ]; then
   fail "Fashion-MNIST not installed at $FMNIST (apt-get install dataset-fashion-mnist)"
 else

@@ -17,6 +17,16 @@ check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; f
 # Float comparison through awk: lt A B is true when A < B (false when either is empty).
 lt() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
 MPIRUN=(mpirun --oversubscribe --mca btl self,vader)
+# The dataset-fashion-mnist package; require_fashion_mnist ends a script that needs it, with one
+# failed check, when it is missing.
+FMNIST=/usr/share/datasets/fashion-mnist
+require_fashion_mnist() {
+  if [ ! -d "$FMNIST" ]; then
+    fail "Fashion-MNIST not installed at $FMNIST (apt-get install dataset-fashion-mnist)"
+    finish
+    exit
+  fi
+}
 finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]

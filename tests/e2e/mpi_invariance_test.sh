@@ -4,12 +4,7 @@
 # message.
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$WORK" || exit 1
-FMNIST=/usr/share/datasets/fashion-mnist
-if [ ! -d "$FMNIST" ]; then
-  fail "Fashion-MNIST not installed at $FMNIST (apt-get install dataset-fashion-mnist)"
-  finish
-  exit
-fi
+require_fashion_mnist
 
 # 50 steps of global batch 100 (which 3 and 4 do not divide: shards of 33/33/34 and 25 x 4) on
 # the first 6000 training images; the 64,32 net keeps np = 4 on 2 cores quick. A final

@@ -4,12 +4,7 @@
 # stopping stops, keeps the best model as best.pb, and its state survives a resume.
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$WORK" || exit 1
-FMNIST=/usr/share/datasets/fashion-mnist
-if [ ! -d "$FMNIST" ]; then
-  fail "Fashion-MNIST not installed at $FMNIST (apt-get install dataset-fashion-mnist)"
-  finish
-  exit
-fi
+require_fashion_mnist
 
 # rel_l2 A B: relative L2 distance between two model files.
 rel_l2() { "$MODEL_DIFF" "$1" "$2" | sed -n 's/^rel_l2 \([^ ]*\) .*/\1/p'; }

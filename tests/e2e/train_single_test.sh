@@ -4,7 +4,6 @@
 # exit 2 naming the option or file; failed runs leave no partial output.
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$WORK" || exit 1
-FMNIST=/usr/share/datasets/fashion-mnist
 QUIET=(--progress off)
 
 # --- surface: 2-20-1 sigmoid regression -------------------------------------------------------
