@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <thread>
 
+#include "core/bf16.h"
 #include "core/error.h"
 
 namespace dpmlp {
@@ -20,7 +22,39 @@ bool LaunchedByMpi() {
   return false;
 }
 
+const std::vector<MpiDefault>& OpenMpiDefaults() {
+  static const std::vector<MpiDefault> defaults = {
+      // The nonblocking allreduce as a ring (bandwidth-optimal for the large gradient buffer),
+      // not libnbc's size-based choice: 85 us instead of 247 us for W's 0.94 MB at np = 2.
+      {"coll_libnbc_iallreduce_algorithm", "1"},
+      // Copy through shared-memory fragments instead of CMA's process_vm_readv, which is 1.4-2x
+      // slower here for 0.1-16 MB (docs/performance.md). Set it back with --mca where CMA or
+      // XPMEM wins.
+      {"btl_vader_single_copy_mechanism", "none"},
+  };
+  return defaults;
+}
+
+std::vector<std::string> ApplyOpenMpiDefaults() {
+  std::vector<std::string> set;
+  const char* off = std::getenv("DPMLP_MPI_DEFAULTS");
+  if (off != nullptr && std::string(off) == "off") return set;
+  for (const MpiDefault& d : OpenMpiDefaults()) {
+    const std::string var = std::string("OMPI_MCA_") + d.name;
+    if (std::getenv(var.c_str()) != nullptr) continue;
+    setenv(var.c_str(), d.value, 0);
+    set.push_back(d.name);
+  }
+  return set;
+}
+
 namespace {
+
+void Bf16Sum(void* in, void* inout, int* len, MPI_Datatype*) {
+  const auto* a = static_cast<const uint16_t*>(in);
+  auto* b = static_cast<uint16_t*>(inout);
+  for (int i = 0; i < *len; ++i) b[i] = FloatToBf16(Bf16ToFloat(a[i]) + Bf16ToFloat(b[i]));
+}
 
 // MPI counts are int: large buffers go in chunks.
 constexpr size_t kMaxChunk = static_cast<size_t>(std::numeric_limits<int>::max() / 2);
@@ -41,17 +75,40 @@ class MpiCommunicator : public Communicator {
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
     // The watchdog's arrival notices travel on their own communicator, apart from the data.
     MPI_Comm_dup(MPI_COMM_WORLD, &watch_);
+    MPI_Op_create(&Bf16Sum, /*commute=*/1, &bf16_sum_);
   }
   ~MpiCommunicator() override {
     int finalized = 0;
     MPI_Finalized(&finalized);
-    if (!finalized) MPI_Comm_free(&watch_);
+    if (!finalized) {
+      MPI_Op_free(&bf16_sum_);
+      MPI_Comm_free(&watch_);
+    }
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   void AllreduceSum(float* data, size_t n) override { Reduce(data, n, MPI_FLOAT, MPI_SUM); }
   void AllreduceSum(double* data, size_t n) override { Reduce(data, n, MPI_DOUBLE, MPI_SUM); }
   void AllreduceMax(double* data, size_t n) override { Reduce(data, n, MPI_DOUBLE, MPI_MAX); }
+  void StartAllreduceSum(float* data, size_t n) override {
+    StartChunks(data, n, MPI_FLOAT, MPI_SUM);
+  }
+  void StartAllreduceSumBf16(uint16_t* data, size_t n) override {
+    StartChunks(data, n, MPI_UINT16_T, bf16_sum_);
+  }
+  void Poll() override {
+    if (pending_.empty()) return;
+    int done = 0;
+    Check(
+        MPI_Testall(static_cast<int>(pending_.size()), pending_.data(), &done, MPI_STATUSES_IGNORE),
+        "MPI_Testall");
+    if (done) pending_.clear();
+  }
+  void WaitAll() override {
+    for (MPI_Request& req : pending_)
+      if (req != MPI_REQUEST_NULL) Wait(&req);
+    pending_.clear();
+  }
   std::vector<double> Allgather(double value) override {
     std::vector<double> all(size_);
     MPI_Request req;
@@ -84,6 +141,18 @@ class MpiCommunicator : public Communicator {
       Check(MPI_Iallreduce(MPI_IN_PLACE, chunk, count, type, op, MPI_COMM_WORLD, req),
             "MPI_Iallreduce");
     });
+  }
+
+  void StartChunks(void* data, size_t n, MPI_Datatype type, MPI_Op op) {
+    int elem = 0;
+    MPI_Type_size(type, &elem);
+    for (size_t off = 0; off < n; off += kMaxChunk) {
+      const int count = static_cast<int>(std::min(kMaxChunk, n - off));
+      pending_.emplace_back();
+      Check(MPI_Iallreduce(MPI_IN_PLACE, static_cast<char*>(data) + off * elem, count, type, op,
+                           MPI_COMM_WORLD, &pending_.back()),
+            "MPI_Iallreduce");
+    }
   }
 
   void Bcast(void* data, size_t n, MPI_Datatype type, int root) {
@@ -189,12 +258,15 @@ class MpiCommunicator : public Communicator {
   static constexpr int kArrivedTag = 7;
   int rank_ = 0, size_ = 1;
   MPI_Comm watch_ = MPI_COMM_NULL;
+  MPI_Op bf16_sum_ = MPI_OP_NULL;
+  std::vector<MPI_Request> pending_;  // started by StartAllreduceSum*, completed by WaitAll
   long long seq_ = 0;
 };
 
 }  // namespace
 
 MpiRuntime::MpiRuntime(int* argc, char*** argv) {
+  ApplyOpenMpiDefaults();
   int provided = 0;
   MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
   // Errors come back as codes and become exceptions, so the launcher can name them.

@@ -20,6 +20,14 @@ class Communicator {
   virtual void AllreduceSum(double* data, size_t n) = 0;
   // In-place element-wise maximum over all ranks.
   virtual void AllreduceMax(double* data, size_t n) = 0;
+  // Nonblocking in-place sums, for overlapping the gradient allreduce with backward: each returns
+  // at once; Poll lets the outstanding ones progress (Open MPI moves a nonblocking collective only
+  // inside MPI calls); WaitAll completes them all. Every rank must start the same sums in the same
+  // order. The bf16 form sums bfloat16 values (the upper half of a float, round to nearest even).
+  virtual void StartAllreduceSum(float* data, size_t n) = 0;
+  virtual void StartAllreduceSumBf16(uint16_t* data, size_t n) = 0;
+  virtual void Poll() = 0;
+  virtual void WaitAll() = 0;
   // Every rank's value, indexed by rank.
   virtual std::vector<double> Allgather(double value) = 0;
   // Copies root's buffer to every rank.
@@ -58,6 +66,10 @@ class LocalCommunicator : public Communicator {
   void AllreduceSum(float*, size_t) override {}
   void AllreduceSum(double*, size_t) override {}
   void AllreduceMax(double*, size_t) override {}
+  void StartAllreduceSum(float*, size_t) override {}
+  void StartAllreduceSumBf16(uint16_t*, size_t) override {}
+  void Poll() override {}
+  void WaitAll() override {}
   std::vector<double> Allgather(double value) override { return {value}; }
   void Broadcast(float*, size_t, int) override {}
   void Broadcast(std::string*, int) override {}
@@ -68,6 +80,18 @@ class LocalCommunicator : public Communicator {
 
 // True when this process was started by an MPI launcher (mpirun, srun with PMI/PMIx).
 bool LaunchedByMpi();
+
+// Open MPI parameters dpmlp sets before MPI_Init, each only when the environment does not already
+// set it (`mpirun --mca NAME VALUE` and OMPI_MCA_NAME both do), and none when
+// DPMLP_MPI_DEFAULTS=off. They make the gradient allreduce about 2-3x faster on the machine of
+// docs/performance.md.
+struct MpiDefault {
+  const char* name;
+  const char* value;
+};
+const std::vector<MpiDefault>& OpenMpiDefaults();
+// Sets the defaults above into this process's environment; returns the names it set.
+std::vector<std::string> ApplyOpenMpiDefaults();
 
 // Owns MPI_Init_thread / MPI_Finalize: one per process, created first in main() when
 // LaunchedByMpi(), destroyed last. Makes the MPI communicator.
