@@ -381,13 +381,12 @@ void Network<T>::ActivationGrad(int l, int rows) {
 }
 
 template <typename T>
-void Network<T>::Backward(const T* x, int rows) {
+void Network<T>::Backward(const T* x, int rows, GradientSink* sink, size_t chunk) {
   if (rows <= 0) {
-    std::fill(grads_.begin(), grads_.end(), T(0));
+    std::fill(grads_.begin(), grads_.begin() + layout_.size(), T(0));
+    if (sink) sink->Ready(0, layout_.size());
     return;
   }
-  // The tail is the caller's; weight gradients are overwritten by sgemm (beta = 0) below.
-  std::fill(grads_.begin() + layout_.size(), grads_.end(), T(0));
   for (int l = spec_.num_layers() - 1; l >= 0; --l) {
     const LayerSlot& s = layout_.layers()[l];
     const T* in = l == 0 ? x : next_input_[l - 1];
@@ -395,11 +394,26 @@ void Network<T>::Backward(const T* x, int rows) {
     T* db = grads_.data() + s.bias_offset;
     std::fill(db, db + s.pre, T(0));
     const T* d = d_[l];
-    // dW (pre x in) = d^T (pre x rows) * in (rows x in); db = column sums of d.
-    Gemm(true, false, s.pre, s.in, rows, T(1), d, s.pre, in, s.in, T(0), dw, s.in);
+    // db = column sums of d.
     for (int r = 0; r < rows; ++r) {
       const T* dr = d + static_cast<size_t>(r) * s.pre;
       for (int j = 0; j < s.pre; ++j) db[j] += dr[j];
+    }
+    // dW (pre x in) = d^T (pre x rows) * in (rows x in), in blocks of rows [j0, j1) from the
+    // last block down; the last block's span also holds the bias.
+    const size_t weights = static_cast<size_t>(s.pre) * s.in;
+    const int block = sink && chunk > 0 && weights > chunk
+                          ? std::max<int>(1, static_cast<int>(chunk / s.in))
+                          : s.pre;
+    size_t span_end = s.bias_offset + s.pre;
+    for (int j1 = s.pre; j1 > 0;) {
+      const int j0 = std::max(0, j1 - block);
+      Gemm(true, false, j1 - j0, s.in, rows, T(1), d + j0, s.pre, in, s.in, T(0),
+           dw + static_cast<size_t>(j0) * s.in, s.in);
+      const size_t span_begin = s.weight_offset + static_cast<size_t>(j0) * s.in;
+      if (sink) sink->Ready(span_begin, span_end);
+      span_end = span_begin;
+      j1 = j0;
     }
     if (l == 0) break;  // the input needs no gradient
     // dC/da of the layer below (rows x in) = d (rows x pre) * W (pre x in).

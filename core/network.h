@@ -60,6 +60,15 @@ struct BatchStats {
   double count = 0.0;         // samples
 };
 
+// Told by Network::Backward as spans of grads() become final, so their allreduce can start while
+// the rest of backward runs. The spans tile [0, layout().size()) from the end down: the last layer
+// first, the first layer last.
+class GradientSink {
+ public:
+  virtual ~GradientSink() = default;
+  virtual void Ready(size_t begin, size_t end) = 0;
+};
+
 template <typename T>
 class Network {
  public:
@@ -88,8 +97,12 @@ class Network {
   // With want_grad, stores dC/dz of the output layer for Backward.
   BatchStats Loss(int rows, const int32_t* labels, const T* targets, bool want_grad);
 
-  // Writes the SUM over rows of per-sample gradients into grads() (overwriting it, tail included).
-  void Backward(const T* x, int rows);
+  // Writes the SUM over rows of per-sample gradients into grads() (overwriting them; the tail is
+  // left to the caller). With a sink, tells it each span as it is final; a layer with more than
+  // `chunk` weights (0: no limit) then computes its weight gradient in blocks of rows of about
+  // `chunk` entries, each its own span, so the first layer (computed last, and usually by far the
+  // largest) need not be finished before its allreduce begins.
+  void Backward(const T* x, int rows, GradientSink* sink = nullptr, size_t chunk = 0);
 
   int num_layers() const { return spec_.num_layers(); }
 

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -217,6 +220,82 @@ TEST(Network, SoftmaxCrossEntropySurvivesHugeLogits) {
   BatchStats st = net.Loss(1, &label, nullptr, true);
   EXPECT_NEAR(st.loss_sum, 2000.0, 1e-3);
   EXPECT_EQ(st.correct, 0.0);
+}
+
+}  // namespace
+}  // namespace dpmlp
+
+namespace dpmlp {
+namespace {
+
+// Records each span Backward reports, with a copy of its values at that moment.
+class RecordingSink : public GradientSink {
+ public:
+  explicit RecordingSink(const std::vector<double>* grads) : grads_(grads) {}
+  void Ready(size_t begin, size_t end) override {
+    spans.emplace_back(begin, end);
+    values.emplace_back(grads_->begin() + begin, grads_->begin() + end);
+  }
+  std::vector<std::pair<size_t, size_t>> spans;
+  std::vector<std::vector<double>> values;
+
+ private:
+  const std::vector<double>* grads_;
+};
+
+// The overlapped allreduce relies on three things: the spans tile the gradient buffer from the
+// end down with no gap or overlap, a reported span is final (nothing later in backward changes
+// it), and chunking the weight gradient into blocks of rows gives the same gradient.
+TEST(BackwardSink, SpansTileTheBufferFromTheEndAndAreFinalWhenReported) {
+  for (ActKind act : {ActKind::kRelu, ActKind::kMaxout}) {
+    ModelSpec spec;
+    spec.input_dim = 9;
+    spec.hidden = {7, 5};
+    spec.output_dim = 3;
+    spec.activation = act;
+    spec.maxout_pieces = 2;
+    const int rows = 4;
+    Network<double> net(spec, rows, /*grad_tail=*/2);
+    InitializeParams(spec, 3, net.params().data());
+    std::vector<double> x(rows * spec.input_dim);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.7 * static_cast<double>(i));
+    const std::vector<int32_t> labels = {0, 2, 1, 2};
+    net.Forward(x.data(), rows);
+    net.Loss(rows, labels.data(), nullptr, true);
+    net.grads()[net.layout().size()] = 42.0;  // the tail is the caller's: Backward leaves it
+    net.Backward(x.data(), rows);
+    const std::vector<double> whole = net.grads();
+    EXPECT_EQ(whole[net.layout().size()], 42.0);
+
+    for (size_t chunk : {size_t{0}, size_t{1}, size_t{9}, size_t{20}, size_t{1000}}) {
+      SCOPED_TRACE(std::string(Name(act)) + " chunk " + std::to_string(chunk));
+      std::fill(net.grads().begin(), net.grads().end(), -1.0);
+      RecordingSink sink(&net.grads());
+      net.Backward(x.data(), rows, &sink, chunk);
+      size_t end = net.layout().size();
+      for (const auto& [b, e] : sink.spans) {
+        EXPECT_EQ(e, end);
+        EXPECT_LT(b, e);
+        end = b;
+      }
+      EXPECT_EQ(end, 0u);
+      for (size_t s = 0; s < sink.spans.size(); ++s)
+        for (size_t i = sink.spans[s].first; i < sink.spans[s].second; ++i)
+          ASSERT_EQ(sink.values[s][i - sink.spans[s].first], net.grads()[i]) << "entry " << i;
+      for (size_t i = 0; i < net.layout().size(); ++i)
+        EXPECT_NEAR(net.grads()[i], whole[i], 1e-12 * (1 + std::fabs(whole[i]))) << i;
+      // Without chunking one span per layer; with it, a layer of more weights than `chunk`
+      // comes in blocks of max(1, chunk / in) rows.
+      size_t want = 0;
+      for (const LayerSlot& l : net.layout().layers()) {
+        const size_t weights = static_cast<size_t>(l.pre) * l.in;
+        const size_t block =
+            chunk > 0 && weights > chunk ? std::max<size_t>(1, chunk / l.in) : l.pre;
+        want += (l.pre + block - 1) / block;
+      }
+      EXPECT_EQ(sink.spans.size(), want);
+    }
+  }
 }
 
 }  // namespace
