@@ -41,6 +41,7 @@ pb::TrainOptions OptionsToProto(const TrainConfig& c) {
   o.set_min_lr(c.min_lr);
   o.set_train_samples(c.train_samples);
   o.set_test_samples(c.test_samples);
+  o.set_grad_wire(c.grad_wire);
   return o;
 }
 

@@ -48,6 +48,10 @@ struct TrainConfig {
   std::string save_model_path;
   std::string progress = "auto";      // auto | bar | lines | off
   double collective_timeout = 300.0;  // seconds a rank may wait in a collective (0: off)
+  // Gradient allreduce: KiB of fp32 gradient per bucket started during backward (0: one fused
+  // allreduce after backward), and the wire format, fp32 | bf16.
+  double allreduce_bucket_kb = 0.0;
+  std::string grad_wire = "fp32";
 };
 
 }  // namespace dpmlp

@@ -11,6 +11,7 @@
 
 #include "core/rng.h"
 #include "dist/checkpoint_state.h"
+#include "dist/grad_exchange.h"
 #include "dist/progress.h"
 #include "dist/shard.h"
 #include "dist/signals.h"
@@ -285,6 +286,10 @@ TrainSummary Trainer::Impl::Run() {
   const size_t nparams = net.layout().size();
   float* grads = net.grads().data();
   float* tail = grads + nparams;
+  ExchangeOptions exchange_options;
+  exchange_options.bucket_floats = static_cast<size_t>(cfg.allreduce_bucket_kb * 1024 / 4);
+  exchange_options.bf16 = cfg.grad_wire == "bf16";
+  GradientExchange exchange(comm, grads, nparams, kTailSize, exchange_options);
   const DropoutSpec base_dropout{cfg.dropout, cfg.seed, 0, nullptr};
   auto last_checkpoint = Clock::now();
   // A run resumed from the checkpoint written after an early stop (a requeued job reruns the same
@@ -321,7 +326,6 @@ TrainSummary Trainer::Impl::Run() {
       net.Forward(x.data(), rows, cfg.dropout > 0 ? &dropout : nullptr);
       const BatchStats st =
           net.Loss(rows, cls ? labels.data() : nullptr, cls ? nullptr : targets.data(), true);
-      net.Backward(x.data(), rows);
       tail[kLossSum] = static_cast<float>(st.loss_sum);
       tail[kCount] = static_cast<float>(st.count);
       tail[kCorrect] = static_cast<float>(st.correct);
@@ -330,9 +334,11 @@ TrainSummary Trainer::Impl::Run() {
                               Since(last_checkpoint) >= cfg.checkpoint_every_seconds)
                                  ? 1.0f
                                  : 0.0f;
-      const auto t1 = Clock::now();
       watched_step = pos.step();
-      comm.AllreduceSum(grads, nparams + kTailSize);
+      // Bucketed: the allreduce of the last layers starts inside Backward.
+      net.Backward(x.data(), rows, exchange.sink(), exchange.chunk());
+      const auto t1 = Clock::now();
+      exchange.Finish();
       const auto t2 = Clock::now();
 
       const double loss_sum = tail[kLossSum], count = tail[kCount];

@@ -102,7 +102,13 @@ po::options_description TrainingOptions(TrainConfig* c, int* threads) {
       "save-model", po::value(&c->save_model_path), "write the trained model here")(
       "progress", po::value(&c->progress)->default_value(c->progress), "auto | bar | lines | off")(
       "collective-timeout", po::value(&c->collective_timeout)->default_value(c->collective_timeout),
-      "seconds a rank may wait in a collective before the job is ended (0: off)");
+      "seconds a rank may wait in a collective before the job is ended (0: off)")(
+      "allreduce-bucket-kb",
+      po::value(&c->allreduce_bucket_kb)->default_value(c->allreduce_bucket_kb),
+      "start the gradient allreduce during backward in buckets of this many KiB, last layers "
+      "first (0: one allreduce after backward)")(
+      "grad-wire", po::value(&c->grad_wire)->default_value(c->grad_wire),
+      "gradients on the wire: fp32 | bf16 (half the bytes, rounded; not rank-count exact)");
   return d;
 }
 
@@ -255,6 +261,12 @@ void ValidateTrainConfig(const TrainConfig& c, int threads) {
   if (c.keep < 1) fail("--keep must be at least 1");
   if (c.resume.empty()) fail("--resume must be auto, none or a checkpoint path");
   if (c.collective_timeout < 0) fail("--collective-timeout must not be negative");
+  if (!(c.allreduce_bucket_kb >= 0 && c.allreduce_bucket_kb <= 1e6))
+    fail("--allreduce-bucket-kb must be between 0 and 1000000");
+  if (c.allreduce_bucket_kb > 0 && c.allreduce_bucket_kb * 1024 / 4 < 1)
+    fail("--allreduce-bucket-kb must hold at least one float (4 bytes) when not 0");
+  if (c.grad_wire != "fp32" && c.grad_wire != "bf16")
+    fail("--grad-wire must be fp32 or bf16, not '" + c.grad_wire + "'");
   Progress::Check(c.progress);
   // Output files are written late (epoch ends, the end of training): check their folders now.
   for (const auto& [option, path] :

@@ -1,0 +1,72 @@
+#include "dist/grad_exchange.h"
+
+#include "core/bf16.h"
+#include "core/error.h"
+
+namespace dpmlp {
+
+GradientExchange::GradientExchange(Communicator& comm, float* grads, size_t nparams, size_t tail,
+                                   const ExchangeOptions& options)
+    : comm_(comm), grads_(grads), nparams_(nparams), tail_(tail), options_(options) {
+  if (options_.bf16) wire_.resize(nparams_);
+}
+
+GradientSink* GradientExchange::sink() {
+  buckets_ = 0;
+  started_ = true;
+  // Spans arrive from the end of the buffer down. fp32: the tail rides with the first bucket.
+  // bf16: the tail goes first, on its own, in fp32.
+  lo_ = hi_ = nparams_ + (options_.bf16 ? 0 : tail_);
+  expected_end_ = nparams_;
+  if (options_.bf16 && tail_ > 0 && comm_.size() > 1) {
+    comm_.StartAllreduceSum(grads_ + nparams_, tail_);
+    ++buckets_;
+  }
+  return options_.bucket_floats > 0 && comm_.size() > 1 ? this : nullptr;
+}
+
+void GradientExchange::Ready(size_t begin, size_t end) {
+  if (end != expected_end_)
+    throw InternalError("gradient spans out of order: [" + std::to_string(begin) + ", " +
+                        std::to_string(end) + ") where one ending at " +
+                        std::to_string(expected_end_) + " was due");
+  lo_ = expected_end_ = begin;
+  if (hi_ - lo_ >= options_.bucket_floats) {
+    Start(lo_, hi_);
+    hi_ = lo_;
+  }
+  comm_.Poll();
+}
+
+void GradientExchange::Start(size_t begin, size_t end) {
+  ++buckets_;
+  if (!options_.bf16) {
+    comm_.StartAllreduceSum(grads_ + begin, end - begin);
+    return;
+  }
+  FloatsToBf16(grads_ + begin, wire_.data() + begin, end - begin);
+  comm_.StartAllreduceSumBf16(wire_.data() + begin, end - begin);
+}
+
+void GradientExchange::Finish() {
+  if (!started_) throw InternalError("GradientExchange::Finish without sink()");
+  started_ = false;
+  if (comm_.size() == 1) return;
+  if (options_.bucket_floats == 0) {
+    lo_ = 0;  // fused: nothing was started during backward
+    if (!options_.bf16) {
+      ++buckets_;
+      comm_.AllreduceSum(grads_, nparams_ + tail_);  // the one blocking call
+      return;
+    }
+  } else if (expected_end_ != 0) {
+    throw InternalError("backward reported only part of the gradient (down to " +
+                        std::to_string(expected_end_) + ")");
+  }
+  if (hi_ > 0) Start(0, hi_);
+  hi_ = 0;
+  comm_.WaitAll();
+  if (options_.bf16) Bf16ToFloats(wire_.data(), grads_, nparams_);
+}
+
+}  // namespace dpmlp

@@ -1,0 +1,62 @@
+// How one step's gradient reaches every rank (issue 8): after backward in one fused allreduce, or in
+// buckets started during backward as their layers finish (last layers first), and on the wire as
+// fp32 or, opt-in, bfloat16.
+//
+//   GradientExchange ex(comm, grads, nparams, tail, options);
+//   ... fill the tail ...
+//   net.Backward(x, rows, ex.sink(), ex.chunk());   // buckets start here when bucketed
+//   ex.Finish();                                     // the rest; every rank then holds the sums
+//
+// fp32 sums are exact up to float summation order, like the fused call. bf16 rounds each gradient
+// to 8 significant bits before the sum and the sum itself to bf16; the tail (loss sum, sample
+// count, flags) always travels as fp32, so counts stay exact.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/network.h"
+#include "dist/communicator.h"
+
+namespace dpmlp {
+
+struct ExchangeOptions {
+  size_t bucket_floats = 0;  // 0: one fused allreduce after backward
+  bool bf16 = false;         // gradients on the wire as bfloat16
+};
+
+class GradientExchange : public GradientSink {
+ public:
+  // grads: nparams gradients followed by `tail` floats of the caller's.
+  GradientExchange(Communicator& comm, float* grads, size_t nparams, size_t tail,
+                   const ExchangeOptions& options);
+
+  // To pass to Network::Backward (nullptr when fused) and its chunk size. sink() also starts the
+  // step: call it once per step, after the tail is filled and before Backward.
+  GradientSink* sink();
+  size_t chunk() const { return options_.bucket_floats; }
+
+  void Ready(size_t begin, size_t end) override;
+  // Starts what is left and waits for every sum.
+  void Finish();
+
+  // Buckets started in the last step (for tests and logs).
+  int buckets_last_step() const { return buckets_; }
+
+ private:
+  void Start(size_t begin, size_t end);
+
+  Communicator& comm_;
+  float* grads_;
+  size_t nparams_, tail_;
+  ExchangeOptions options_;
+  std::vector<uint16_t> wire_;  // bf16 copies of the gradients, same offsets
+  size_t lo_ = 0, hi_ = 0;      // the span received but not yet started: [lo_, hi_)
+  size_t expected_end_ = 0;     // where the next span must end
+  bool started_ = false;
+  int buckets_ = 0;
+};
+
+}  // namespace dpmlp

@@ -1,0 +1,128 @@
+// GradientExchange under real ranks (np = 1, 2, 3): bucketed fp32 sums equal the fused call's
+// bit for bit, whatever the bucket size and however backward splits the buffer; bf16 sums are
+// exact where bf16 can hold them and the tail stays exact fp32; spans out of order are refused.
+#include "dist/grad_exchange.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/bf16.h"
+#include "core/error.h"
+#include "tests/dist/mpi/world.h"
+
+namespace dpmlp {
+namespace {
+
+using mpi_test::World;
+
+constexpr size_t kParams = 10007, kTail = 5;
+
+// Rank r's gradient entry i: m * 2^r * 2^e with m = 1 + i % 15 and e = i % 21 - 10. The sum over p
+// ranks, m * (2^p - 1) * 2^e, has at most 7 significant bits, so it is exact in fp32 and in bf16,
+// in any order, and its factor (2^p - 1) shows each rank counted once.
+float Grad(size_t i, int rank) {
+  return std::ldexp(static_cast<float>(1 + i % 15), rank + static_cast<int>(i % 21) - 10);
+}
+float GradSum(size_t i, int world) {
+  return std::ldexp(static_cast<float>((1 + i % 15) * ((1 << world) - 1)),
+                    static_cast<int>(i % 21) - 10);
+}
+// Tail entries need full fp32 precision (1000.125 has 14 significant bits).
+float Tail(size_t k, int rank) { return 1000.125f + static_cast<float>(k + rank); }
+float TailSum(size_t k, int world) {
+  return 1000.125f * world + static_cast<float>(k * world + world * (world - 1) / 2);
+}
+
+std::vector<float> Filled(int rank) {
+  std::vector<float> g(kParams + kTail);
+  for (size_t i = 0; i < kParams; ++i) g[i] = Grad(i, rank);
+  for (size_t k = 0; k < kTail; ++k) g[kParams + k] = Tail(k, rank);
+  return g;
+}
+
+// Plays backward: reports [0, kParams) from the end down in spans of the given sizes.
+void Backward(GradientSink* sink, const std::vector<size_t>& spans) {
+  if (!sink) return;
+  size_t end = kParams;
+  for (size_t k = 0; end > 0; ++k) {
+    const size_t len = std::min(end, spans[k % spans.size()]);
+    sink->Ready(end - len, end);
+    end -= len;
+  }
+}
+
+std::vector<float> Exchange(const ExchangeOptions& o, const std::vector<size_t>& spans) {
+  Communicator& c = World();
+  std::vector<float> g = Filled(c.rank());
+  GradientExchange ex(c, g.data(), kParams, kTail, o);
+  Backward(ex.sink(), spans);
+  ex.Finish();
+  return g;
+}
+
+TEST(GradExchangeTest, BucketedFp32EqualsTheFusedCallBitForBit) {
+  const int p = World().size();
+  const std::vector<float> fused = Exchange({0, false}, {});
+  for (size_t i = 0; i < kParams; ++i) ASSERT_EQ(fused[i], GradSum(i, p)) << i;
+  for (size_t k = 0; k < kTail; ++k) EXPECT_EQ(fused[kParams + k], TailSum(k, p)) << k;
+  for (size_t bucket : {size_t{1}, size_t{100}, size_t{3000}, size_t{1} << 30})
+    for (const std::vector<size_t>& spans :
+         {std::vector<size_t>{1}, std::vector<size_t>{257, 3}, std::vector<size_t>{kParams}}) {
+      if (bucket == 1 && spans[0] == 1) continue;  // 10^4 one-float allreduces: slow, no news
+      const std::vector<float> got = Exchange({bucket, false}, spans);
+      size_t wrong = 0;
+      for (size_t i = 0; i < got.size(); ++i) wrong += got[i] != fused[i];
+      EXPECT_EQ(wrong, 0u) << "bucket " << bucket << ", first span " << spans[0];
+    }
+}
+
+TEST(GradExchangeTest, Bf16SumsExactValuesExactlyAndKeepsTheTailInFp32) {
+  const int p = World().size();
+  for (size_t bucket : {size_t{0}, size_t{64}, size_t{4096}}) {
+    const std::vector<float> got = Exchange({bucket, true}, {500, 77});
+    size_t wrong = 0;
+    for (size_t i = 0; i < kParams; ++i) wrong += got[i] != (p == 1 ? Grad(i, 0) : GradSum(i, p));
+    EXPECT_EQ(wrong, 0u) << "bucket " << bucket;
+    for (size_t k = 0; k < kTail; ++k) EXPECT_EQ(got[kParams + k], TailSum(k, p)) << k;
+  }
+}
+
+TEST(GradExchangeTest, Bf16RoundsWhatItCannotHold) {
+  Communicator& c = World();
+  if (c.size() < 2) GTEST_SKIP() << "one rank sends nothing";
+  // 1 + 2^-10 on every rank: bf16 holds 8 significant bits, so each rank's value rounds to 1 and
+  // the sum is the rank count, where fp32 keeps the 2^-10.
+  std::vector<float> g(kParams + kTail, 1.0f + std::ldexp(1.0f, -10));
+  GradientExchange ex(c, g.data(), kParams, kTail, {0, true});
+  ex.sink();
+  ex.Finish();
+  EXPECT_EQ(g[0], static_cast<float>(c.size()));
+  EXPECT_EQ(g[kParams], c.size() * (1.0f + std::ldexp(1.0f, -10)));
+}
+
+TEST(GradExchangeTest, SpansOutOfOrderAreAnInternalError) {
+  Communicator& c = World();
+  if (c.size() < 2) GTEST_SKIP() << "one rank has no sink";
+  std::vector<float> g = Filled(c.rank());
+  GradientExchange ex(c, g.data(), kParams, kTail, {1u << 20, false});
+  GradientSink* sink = ex.sink();
+  ASSERT_NE(sink, nullptr);
+  try {
+    sink->Ready(0, 10);  // the first span must end at kParams
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), kExitInternal);
+    EXPECT_NE(std::string(e.what()).find("out of order"), std::string::npos) << e.what();
+  }
+  // Nothing was started, so the exchange can still run properly afterwards.
+  sink->Ready(0, kParams);
+  ex.Finish();
+  EXPECT_EQ(g[5], GradSum(5, c.size()));
+}
+
+}  // namespace
+}  // namespace dpmlp
