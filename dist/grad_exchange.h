@@ -1,5 +1,5 @@
-// How one step's gradient reaches every rank (issue 8): after backward in one fused allreduce, or in
-// buckets started during backward as their layers finish (last layers first), and on the wire as
+// How one step's gradient reaches every rank (issue 8): after backward in one fused allreduce, or
+// in buckets started during backward as their layers finish (last layers first), and on the wire as
 // fp32 or, opt-in, bfloat16.
 //
 //   GradientExchange ex(comm, grads, nparams, tail, options);
