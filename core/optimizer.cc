@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "core/error.h"
 
@@ -31,8 +33,22 @@ double MomentumSgd::MeanGradNorm(const float* grad_sum, size_t n, double count) 
   return count > 0 ? std::sqrt(sq) / count : 0.0;
 }
 
-double MomentumSgd::Step(float* params, const float* grad_sum, double count, double lr) {
+namespace {
+// The exponent field of a float plus one in its lowest bit: it carries into bit 31 exactly when
+// the field is all ones (infinities and NaNs). OR-ed over the gradients, an integer reduction that
+// vectorises inside the update loops with plain SSE2 (a float sum would not vectorise without
+// reassociation, and an unsigned max needs SSE4.1).
+inline uint32_t NonFiniteBit(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return (bits & 0x7f800000u) + 0x00800000u;
+}
+}  // namespace
+
+double MomentumSgd::Step(float* params, const float* grad_sum, double count, double lr,
+                         bool* finite) {
   const size_t n = velocity_.size();
+  if (finite) *finite = true;
   if (count <= 0) return 0.0;
   double scale = 1.0 / count;
   double norm = 0.0;
@@ -50,8 +66,10 @@ double MomentumSgd::Step(float* params, const float* grad_sum, double count, dou
   const float* __restrict gs = grad_sum;
   const uint8_t* __restrict decays = decays_.data();
   // One loop per form, without per-element branches on options, so each vectorises.
+  uint32_t non_finite = 0;
   if (l2 != 0.0f || l1 != 0.0f) {
     for (size_t i = 0; i < n; ++i) {
+      non_finite |= NonFiniteBit(gs[i]);
       const float d = decays[i];
       const float sign = static_cast<float>((w[i] > 0.0f) - (w[i] < 0.0f));
       const float g = gs[i] * g_scale + d * (l2 * w[i] + l1 * sign);
@@ -60,16 +78,19 @@ double MomentumSgd::Step(float* params, const float* grad_sum, double count, dou
     }
   } else if (options_.nesterov) {
     for (size_t i = 0; i < n; ++i) {
+      non_finite |= NonFiniteBit(gs[i]);
       const float g = gs[i] * g_scale;
       v[i] = mu * v[i] - eta * g;
       w[i] += mu * v[i] - eta * g;
     }
   } else {
     for (size_t i = 0; i < n; ++i) {
+      non_finite |= NonFiniteBit(gs[i]);
       v[i] = mu * v[i] - eta * (gs[i] * g_scale);
       w[i] += v[i];
     }
   }
+  if (finite) *finite = (non_finite & 0x80000000u) == 0;
   if (options_.max_norm > 0.0) {
     // Max-norm: rescale each unit's incoming weights (one row of W) onto the ball.
     for (const LayerSlot& s : layout_.layers()) {

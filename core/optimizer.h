@@ -33,8 +33,12 @@ class MomentumSgd {
   static double MeanGradNorm(const float* grad_sum, size_t n, double count);
 
   // One update from gradient sums over `count` samples with learning rate lr. count == 0
-  // (an empty batch) leaves everything unchanged. Returns the mean gradient's norm.
-  double Step(float* params, const float* grad_sum, double count, double lr);
+  // (an empty batch) leaves everything unchanged. Returns the mean gradient's norm when
+  // clip_norm is on (else 0). With `finite`, also tells whether every gradient sum was finite,
+  // found in the update loop itself (no extra pass); the update has then been applied anyway,
+  // so a caller that sees false must stop training, not continue from these parameters.
+  double Step(float* params, const float* grad_sum, double count, double lr,
+              bool* finite = nullptr);
 
  private:
   ParamLayout layout_;

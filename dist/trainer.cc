@@ -346,8 +346,12 @@ TrainSummary Trainer::Impl::Run() {
         throw CollectiveError(kExitInternal, "step " + std::to_string(pos.step()) +
                                                  ": the ranks processed " + std::to_string(count) +
                                                  " samples of a batch of " + std::to_string(b));
-      // The allreduced sums are identical on every rank, so every rank stops here together.
-      if (!std::isfinite(MomentumSgd::MeanGradNorm(grads, nparams, count)))
+      const double lr = schedule.At(pos.step());
+      bool finite = true;
+      opt.Step(net.params().data(), grads, count, lr, &finite);
+      // The allreduced sums are identical on every rank, so every rank stops here together. The
+      // check rides in the update loop; the parameters it touched are never used or saved.
+      if (!finite)
         throw CollectiveError(kExitDiverged,
                               "training diverged at step " + std::to_string(pos.step()) +
                                   ": non-finite gradient in " + NonFiniteLayer() + " (loss " +
@@ -356,8 +360,6 @@ TrainSummary Trainer::Impl::Run() {
         throw CollectiveError(kExitDiverged, "training diverged at step " +
                                                  std::to_string(pos.step()) +
                                                  ": the loss is not finite (lower --lr?)");
-      const double lr = schedule.At(pos.step());
-      opt.Step(net.params().data(), grads, count, lr);
       pos.set_lr(lr);
       pos.set_step(pos.step() + 1);
       pos.set_position_in_epoch(pos.position_in_epoch() + b);

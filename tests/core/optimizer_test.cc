@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -243,6 +245,40 @@ TEST(LrSchedule, ParseAndName) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), kExitUsage);
     EXPECT_NE(std::string(e.what()).find("--lr-schedule"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace dpmlp
+
+namespace dpmlp {
+namespace {
+
+// The trainer's divergence check rides in the update loop: every form of the loop must report
+// an infinity or a NaN at any position (the first, a middle one, the last), and the largest
+// finite float must not count as one.
+TEST(MomentumSgd, ReportsNonFiniteGradientsInEveryLoopForm) {
+  SgdOptions plain, nesterov, decayed;
+  plain.momentum = nesterov.momentum = decayed.momentum = 0.9;
+  nesterov.nesterov = true;
+  decayed.weight_decay = 1e-4;
+  for (const SgdOptions& o : {plain, nesterov, decayed}) {
+    for (size_t at = 0; at < kGradSum.size(); at += 2) {
+      for (float bad : {INFINITY, -INFINITY, NAN}) {
+        MomentumSgd sgd = Make(o);
+        std::vector<float> w = Params(), g = kGradSum;
+        g[at] = bad;
+        bool finite = true;
+        sgd.Step(w.data(), g.data(), kCount, 0.1, &finite);
+        EXPECT_FALSE(finite) << "entry " << at << " = " << bad << " nesterov " << o.nesterov;
+      }
+    }
+    MomentumSgd sgd = Make(o);
+    std::vector<float> w = Params(), g = kGradSum;
+    g[3] = std::numeric_limits<float>::max();
+    bool finite = false;
+    sgd.Step(w.data(), g.data(), kCount, 0.1, &finite);
+    EXPECT_TRUE(finite);
   }
 }
 
