@@ -92,13 +92,25 @@ def mpi_env():
     return {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "0"}
 
 
-def run_dpmlp(binary, np, transport, batch, env=None):
+# Gradient-exchange variants of issue 8 item 3, timed at np = 2 beside the default (one fused fp32
+# allreduce with dpmlp's Open MPI defaults): label -> (transport, extra dpmlp options, environment).
+EXCHANGE_VARIANTS = {
+    "bucketed 256 KiB": ("shm", ["--allreduce-bucket-kb", "256"], {}),
+    "bucketed 64 KiB": ("shm", ["--allreduce-bucket-kb", "64"], {}),
+    "bf16": ("shm", ["--grad-wire", "bf16"], {}),
+    "Open MPI's own defaults": ("shm", [], {"DPMLP_MPI_DEFAULTS": "off"}),
+    "tcp bf16": ("tcp", ["--grad-wire", "bf16"], {}),
+}
+
+
+def run_dpmlp(binary, np, transport, batch, env=None, extra=()):
     """One epoch of W; returns samples/s (training steps only) and the peak RSS of every rank (kB)."""
     tmp = tempfile.mkdtemp(prefix="dpmlp-bench.")
     try:
         metrics = os.path.join(tmp, "metrics.jsonl")
         wrap = [os.path.join(HERE, "rank_rss.sh"), tmp]
-        train = [binary, "train", *W_ARGS, "--batch-size", str(batch), "--epochs", "1", "--metrics", metrics]
+        train = [binary, "train", *W_ARGS, "--batch-size", str(batch), "--epochs", "1", "--metrics", metrics,
+                 *extra]
         if np == 1:
             cmd = wrap + train
         else:
@@ -203,12 +215,30 @@ def one_round(args, results):
             if label == "dpmlp":
                 put(f"{label} np=2 tcp b{b}", run_dpmlp(binary, 2, "tcp", b))
             put(f"{label} np=1 cpu b{b}", run_dpmlp_cpu(binary, b))
+        for name, (transport, extra, env) in EXCHANGE_VARIANTS.items():
+            put(f"dpmlp np=2 {name} b{b}", run_dpmlp(args.dpmlp, 2, transport, b, env=env, extra=extra))
     for b, d in run_peer("torch_mlp.py", ["--batch", batches]).items():
         put(f"pytorch b{b}", d)
     for b, d in run_peer("torch_mlp.py", ["--batch", batches, "--ddp", "2"]).items():
         put(f"pytorch-ddp b{b}", d)
     for b, d in run_peer("sklearn_mlp.py", ["--batch", batches]).items():
         put(f"sklearn b{b}", d)
+
+
+def accuracy_runs(args):
+    """The README's main job (10 epochs, cosine, np = 2) with fp32 and with bf16 gradients on the wire:
+    final test accuracy of each, once (the runs are deterministic for a given wire format)."""
+    out = {}
+    for wire in ("fp32", "bf16"):
+        text = sh(MPIRUN + ["--mca", "btl", TRANSPORT["shm"], args.dpmlp, "train", "--layers", "256,128",
+                            "--epochs", "10", "--batch-size", "128", "--lr", "0.05", "--momentum", "0.9",
+                            "--lr-schedule", "cosine", "--progress", "off", "--grad-wire", wire],
+                  env=mpi_env(), timeout=900)
+        m = re.search(r"final: test accuracy ([0-9.]+)%.*test loss ([0-9.]+)", text)
+        if not m:
+            raise RuntimeError(f"no final line in the {wire} run:\n{text[-2000:]}")
+        out[wire] = {"accuracy": float(m.group(1)), "loss": float(m.group(2))}
+    return out
 
 
 def warm_up(args):
@@ -381,6 +411,32 @@ def report(results, meta, compare_labels):
         out(f"| {label} | {ratios[label][0]:.2f}× | {ratios[label][1]:.2f}× |")
     out("")
 
+    out("## Gradient exchange at np = 2 (issue 8, item 3)")
+    out("")
+    out("Each variant against the default in the same round: one fused fp32 allreduce after backward, with the "
+        "Open MPI parameters dpmlp sets (ring iallreduce, no CMA single-copy; docs/performance.md).")
+    out("")
+    out("| variant | batch 128 | batch 512 | / default, b128 | / default, b512 | compute / allreduce ms per step, b128 |")
+    out("|---|---|---|---|---|---|")
+    for name, (transport, _, _) in [("default (fused fp32)", ("shm", None, None))] + list(EXCHANGE_VARIANTS.items()):
+        key = "dpmlp np=2 shm" if name.startswith("default") else f"dpmlp np=2 {name}"
+        base = "dpmlp np=2 tcp" if transport == "tcp" else "dpmlp np=2 shm"
+        cells = [spread(rate(f"{key} b{b}"), k) for b in BATCHES]
+        rel = [per_round(rate(f"{key} b{b}"), rate(f"{base} b{b}")) for b in BATCHES]
+        ms = results.get(f"{key} b128", [])
+        split = (f"{med([r['compute_ms_per_step'] for r in ms]):.2f} / {med([r['comm_ms_per_step'] for r in ms]):.2f}"
+                 if ms else "—")
+        label = name if transport == "shm" else f"{name} (vs fused fp32 over TCP)"
+        out(f"| {label} | {cells[0]} | {cells[1]} | {rel[0]:.2f}× | {rel[1]:.2f}× | {split} |")
+    acc = results.get("accuracy")
+    if acc:
+        a = acc[0]
+        out("")
+        out(f"Accuracy with bf16 on the wire (the README's main job: 10 epochs, cosine, np = 2): fp32 "
+            f"{a['fp32']['accuracy']:.2f} % (test loss {a['fp32']['loss']:.4f}), bf16 {a['bf16']['accuracy']:.2f} % "
+            f"(test loss {a['bf16']['loss']:.4f}).")
+    out("")
+
     out("## Targets (issue 8, item 2)")
     out("")
     out("| target | measured | |")
@@ -408,7 +464,7 @@ def report(results, meta, compare_labels):
 
     out("## Every round (samples/s; other processes' CPU share in brackets)")
     out("")
-    for key in sorted(k_ for k_ in results if k_ != "sgemm"):
+    for key in sorted(k_ for k_ in results if k_ not in ("sgemm", "accuracy")):
         field = "samples_per_sec" if "samples_per_sec" in results[key][0] else "samples_per_cpu_sec"
         vals = ", ".join(f"{k(r[field])} ({100 * r['foreign']:.0f} %)" for r in results[key])
         out(f"- {key}: {vals}")
@@ -424,6 +480,7 @@ def main():
     p.add_argument("--compare", action="append", default=[], metavar="LABEL=BINARY",
                    help="also time this dpmlp binary (np=1, np=2 shm) in every round, e.g. before=/tmp/old/dpmlp")
     p.add_argument("--out", default=None, help="Markdown file (default bench/results-<date>.md)")
+    p.add_argument("--no-accuracy", action="store_true", help="skip the fp32-vs-bf16 accuracy runs (about 1 min)")
     p.add_argument("--raw", default=None, help="also write every measurement as JSON here (for cost_model.py)")
     args = p.parse_args()
     args.dpmlp = os.path.join(args.build, "dpmlp")
@@ -443,6 +500,9 @@ def main():
     for i in range(args.rounds):
         print(f"round {i + 1}/{args.rounds} ...", file=sys.stderr, flush=True)
         one_round(args, results)
+    if not args.no_accuracy:
+        print("accuracy: the main job with fp32 and bf16 gradients ...", file=sys.stderr, flush=True)
+        results["accuracy"] = [accuracy_runs(args)]
     try:
         commit = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
                                 text=True).stdout.strip() or "?"
