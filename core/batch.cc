@@ -194,6 +194,12 @@ void GatherInputs(const Dataset& d, const size_t* idx, size_t rows, const InputT
                           d.source + " (" + std::to_string(d.size) + " samples)");
     }
     float* dst = out + r * dim;
+    // The rows are random samples of a large array: ask for the next one while this one is
+    // converted, so its cache misses overlap with work.
+    if (r + 1 < rows && idx[r + 1] < d.size && d.has_pixels()) {
+      const uint8_t* next = d.pixels.data() + idx[r + 1] * dim;
+      for (size_t k = 0; k < dim; k += 64) __builtin_prefetch(next + k);
+    }
     if (augment) {
       AugmentImage(d.pixels.data() + i * dim, d.image_height, d.image_width,
                    DrawAugmentParams(aug, epoch, i), dst);
