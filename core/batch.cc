@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/simd.h"
 
 namespace dpmlp {
 namespace {
@@ -176,8 +177,9 @@ void AugmentImage(const uint8_t* src, int h, int w, const AugmentParams& p, floa
   }
 }
 
-void GatherInputs(const Dataset& d, const size_t* idx, size_t rows, const InputTransform& t,
-                  const AugmentOptions& aug, int64_t epoch, float* out) {
+DPMLP_SIMD_CLONES void GatherInputs(const Dataset& d, const size_t* idx, size_t rows,
+                                    const InputTransform& t, const AugmentOptions& aug,
+                                    int64_t epoch, float* out) {
   const size_t dim = d.input_dim;
   if (t.shift.size() != dim || t.scale.size() != dim) {
     throw InternalError("GatherInputs: transform has " + std::to_string(t.shift.size()) +

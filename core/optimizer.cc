@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/simd.h"
 
 namespace dpmlp {
 
@@ -45,8 +46,8 @@ inline uint32_t NonFiniteBit(float f) {
 }
 }  // namespace
 
-double MomentumSgd::Step(float* params, const float* grad_sum, double count, double lr,
-                         bool* finite) {
+DPMLP_SIMD_CLONES double MomentumSgd::Step(float* params, const float* grad_sum, double count,
+                                           double lr, bool* finite) {
   const size_t n = velocity_.size();
   if (finite) *finite = true;
   if (count <= 0) return 0.0;
