@@ -382,22 +382,23 @@ void Network<T>::ActivationGrad(int l, int rows) {
 
 template <typename T>
 void Network<T>::Backward(const T* x, int rows, GradientSink* sink, size_t chunk) {
-  if (rows <= 0) {
-    std::fill(grads_.begin(), grads_.begin() + layout_.size(), T(0));
-    if (sink) sink->Ready(0, layout_.size());
-    return;
-  }
+  // With no rows the gradient is zero, but the spans are the same as with rows: every rank must
+  // report the same spans, or a rank with an empty shard would start different allreduces.
+  const bool empty = rows <= 0;
+  if (empty) std::fill(grads_.begin(), grads_.begin() + layout_.size(), T(0));
   for (int l = spec_.num_layers() - 1; l >= 0; --l) {
     const LayerSlot& s = layout_.layers()[l];
     const T* in = l == 0 ? x : next_input_[l - 1];
     T* dw = grads_.data() + s.weight_offset;
     T* db = grads_.data() + s.bias_offset;
-    std::fill(db, db + s.pre, T(0));
     const T* d = d_[l];
-    // db = column sums of d.
-    for (int r = 0; r < rows; ++r) {
-      const T* dr = d + static_cast<size_t>(r) * s.pre;
-      for (int j = 0; j < s.pre; ++j) db[j] += dr[j];
+    if (!empty) {
+      // db = column sums of d.
+      std::fill(db, db + s.pre, T(0));
+      for (int r = 0; r < rows; ++r) {
+        const T* dr = d + static_cast<size_t>(r) * s.pre;
+        for (int j = 0; j < s.pre; ++j) db[j] += dr[j];
+      }
     }
     // dW (pre x in) = d^T (pre x rows) * in (rows x in), in blocks of rows [j0, j1) from the
     // last block down; the last block's span also holds the bias.
@@ -408,14 +409,15 @@ void Network<T>::Backward(const T* x, int rows, GradientSink* sink, size_t chunk
     size_t span_end = s.bias_offset + s.pre;
     for (int j1 = s.pre; j1 > 0;) {
       const int j0 = std::max(0, j1 - block);
-      Gemm(true, false, j1 - j0, s.in, rows, T(1), d + j0, s.pre, in, s.in, T(0),
-           dw + static_cast<size_t>(j0) * s.in, s.in);
+      if (!empty)
+        Gemm(true, false, j1 - j0, s.in, rows, T(1), d + j0, s.pre, in, s.in, T(0),
+             dw + static_cast<size_t>(j0) * s.in, s.in);
       const size_t span_begin = s.weight_offset + static_cast<size_t>(j0) * s.in;
       if (sink) sink->Ready(span_begin, span_end);
       span_end = span_begin;
       j1 = j0;
     }
-    if (l == 0) break;  // the input needs no gradient
+    if (l == 0 || empty) continue;  // the input needs no gradient
     // dC/da of the layer below (rows x in) = d (rows x pre) * W (pre x in).
     const T* w = params_.data() + s.weight_offset;
     T* da = spec_.activation == ActKind::kMaxout ? scratch_.data() : d_[l - 1];
