@@ -12,34 +12,29 @@ GradientExchange::GradientExchange(Communicator& comm, float* grads, size_t npar
 }
 
 GradientSink* GradientExchange::sink() {
-  buckets_ = 0;
   started_ = true;
-  // Spans arrive from the end of the buffer down. fp32: the tail rides with the first bucket.
-  // bf16: the tail goes first, on its own, in fp32.
-  lo_ = hi_ = nparams_ + (options_.bf16 ? 0 : tail_);
-  expected_end_ = nparams_;
-  if (options_.bf16 && tail_ > 0 && comm_.size() > 1) {
+  // fp32: the tail rides with the first bucket. bf16: the tail goes first, on its own, in fp32.
+  next_end_ = nparams_;
+  pending_end_ = nparams_ + (options_.bf16 ? 0 : tail_);
+  if (options_.bf16 && tail_ > 0 && comm_.size() > 1)
     comm_.StartAllreduceSum(grads_ + nparams_, tail_);
-    ++buckets_;
-  }
   return options_.bucket_floats > 0 && comm_.size() > 1 ? this : nullptr;
 }
 
 void GradientExchange::Ready(size_t begin, size_t end) {
-  if (end != expected_end_)
+  if (end != next_end_)
     throw InternalError("gradient spans out of order: [" + std::to_string(begin) + ", " +
-                        std::to_string(end) + ") where one ending at " +
-                        std::to_string(expected_end_) + " was due");
-  lo_ = expected_end_ = begin;
-  if (hi_ - lo_ >= options_.bucket_floats) {
-    Start(lo_, hi_);
-    hi_ = lo_;
+                        std::to_string(end) + ") where one ending at " + std::to_string(next_end_) +
+                        " was due");
+  next_end_ = begin;
+  if (pending_end_ - begin >= options_.bucket_floats) {
+    Start(begin, pending_end_);
+    pending_end_ = begin;
   }
   comm_.Poll();
 }
 
 void GradientExchange::Start(size_t begin, size_t end) {
-  ++buckets_;
   if (!options_.bf16) {
     comm_.StartAllreduceSum(grads_ + begin, end - begin);
     return;
@@ -52,19 +47,14 @@ void GradientExchange::Finish() {
   if (!started_) throw InternalError("GradientExchange::Finish without sink()");
   started_ = false;
   if (comm_.size() == 1) return;
-  if (options_.bucket_floats == 0) {
-    lo_ = 0;  // fused: nothing was started during backward
-    if (!options_.bf16) {
-      ++buckets_;
-      comm_.AllreduceSum(grads_, nparams_ + tail_);  // the one blocking call
-      return;
-    }
-  } else if (expected_end_ != 0) {
-    throw InternalError("backward reported only part of the gradient (down to " +
-                        std::to_string(expected_end_) + ")");
+  if (options_.bucket_floats == 0 && !options_.bf16) {
+    comm_.AllreduceSum(grads_, nparams_ + tail_);  // the default: one blocking call
+    return;
   }
-  if (hi_ > 0) Start(0, hi_);
-  hi_ = 0;
+  if (options_.bucket_floats > 0 && next_end_ != 0)
+    throw InternalError("backward reported only part of the gradient (down to " +
+                        std::to_string(next_end_) + ")");
+  if (pending_end_ > 0) Start(0, pending_end_);
   comm_.WaitAll();
   if (options_.bf16) Bf16ToFloats(wire_.data(), grads_, nparams_);
 }

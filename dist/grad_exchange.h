@@ -42,9 +42,6 @@ class GradientExchange : public GradientSink {
   // Starts what is left and waits for every sum.
   void Finish();
 
-  // Buckets started in the last step (for tests and logs).
-  int buckets_last_step() const { return buckets_; }
-
  private:
   void Start(size_t begin, size_t end);
 
@@ -53,10 +50,10 @@ class GradientExchange : public GradientSink {
   size_t nparams_, tail_;
   ExchangeOptions options_;
   std::vector<uint16_t> wire_;  // bf16 copies of the gradients, same offsets
-  size_t lo_ = 0, hi_ = 0;      // the span received but not yet started: [lo_, hi_)
-  size_t expected_end_ = 0;     // where the next span must end
+  // Spans arrive from the end of the buffer down: [next_end_, pending_end_) has been received but
+  // not yet started, and the next span must end at next_end_.
+  size_t next_end_ = 0, pending_end_ = 0;
   bool started_ = false;
-  int buckets_ = 0;
 };
 
 }  // namespace dpmlp
