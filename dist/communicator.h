@@ -52,7 +52,17 @@ class Communicator {
     return *label_ ? std::string(label_) : std::string("a collective");
   }
 
+  // Every rank's host name, indexed by rank: a collective the first time, then remembered.
+  const std::vector<std::string>& Hostnames() {
+    if (hosts_.empty()) hosts_ = GatherHostnames();
+    return hosts_;
+  }
+
+ protected:
+  virtual std::vector<std::string> GatherHostnames() = 0;
+
  private:
+  std::vector<std::string> hosts_;
   double timeout_ = 0.0;
   const char* label_ = "";
   const int64_t* counter_ = nullptr;
@@ -76,7 +86,14 @@ class LocalCommunicator : public Communicator {
   void Barrier() override {}
   [[noreturn]] void Abort(int code) override;
   const char* backend() const override { return "local"; }
+
+ protected:
+  std::vector<std::string> GatherHostnames() override;
 };
+
+// One line for the log: the world size, the hosts in order of their first rank, and each host's
+// ranks, e.g. "placement: world size 4 on 2 hosts: node1 ranks 0-1 (2), node2 ranks 2-3 (2)".
+std::string DescribePlacement(const std::vector<std::string>& hosts);
 
 // True when this process was started by an MPI launcher (mpirun, srun with PMI/PMIx).
 bool LaunchedByMpi();
