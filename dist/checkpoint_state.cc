@@ -74,6 +74,14 @@ pb::Checkpoint ParseCheckpoint(const std::string& payload, const std::string& so
   return ck;
 }
 
+uint64_t MaxCheckpointPayloadBytes(const ModelSpec& spec) {
+  const uint64_t floats =
+      2 * static_cast<uint64_t>(spec.parameter_count()) + 2 * static_cast<uint64_t>(spec.input_dim);
+  // 4 bytes a float, plus per tensor a name, a shape and the packed-field headers; 1 MiB covers
+  // options (paths) and position many times over.
+  return 4 * floats + 256 * (4 * (spec.hidden.size() + 1) + 4) + (uint64_t{1} << 20);
+}
+
 namespace {
 
 std::string Widths(const std::vector<int>& w) {
@@ -107,7 +115,6 @@ std::vector<std::string> SpecMismatches(const ModelSpec& a, const ModelSpec& b) 
     diff("--maxout-pieces", Str(a.maxout_pieces), Str(b.maxout_pieces));
   diff("--output", Name(a.output), Name(b.output));
   diff("--loss", Name(a.loss), Name(b.loss));
-  diff("--init", Name(a.init), Name(b.init));
   return out;
 }
 
@@ -127,6 +134,18 @@ std::vector<std::string> OptionChanges(const pb::TrainOptions& ck, const TrainCo
       out.push_back("--" + name + " " + b + " (checkpoint: " + a + ")");
     }
   }
+  return out;
+}
+
+std::vector<std::string> RefusedChanges(const pb::TrainOptions& ck, const TrainConfig& requested) {
+  std::vector<std::string> out;
+  const std::string was =
+      ResolveNormalization(ck.normalize(), ck.dataset(), ck.data_dir(), ck.train_csv());
+  const std::string now = ResolveNormalization(requested.normalize, requested.dataset,
+                                               requested.data_dir, requested.train_csv);
+  if (was != now)
+    out.push_back("--normalize " + requested.normalize + " (" + now +
+                  "; checkpoint: " + ck.normalize() + ", " + was + ")");
   return out;
 }
 

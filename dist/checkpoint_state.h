@@ -28,12 +28,23 @@ pb::Checkpoint MakeCheckpoint(const ModelData& model, const TrainConfig& config,
 // Parses and validates a checkpoint payload; throws UsageError naming `source`.
 pb::Checkpoint ParseCheckpoint(const std::string& payload, const std::string& source);
 
-// Each field of the model spec that differs, as "--layers: checkpoint 16,16, requested 32".
+// An upper bound on the payload of a checkpoint of `spec`: parameters and velocity, the input
+// normalisation, and generous room for names, shapes, options and position. A larger file is not
+// one of this model's checkpoints, and is rejected from its header alone.
+uint64_t MaxCheckpointPayloadBytes(const ModelSpec& spec);
+
+// Each field of the model spec that differs, as "--layers: checkpoint 16,16, requested 32". The
+// init scheme is not compared: a resumed run takes its weights from the checkpoint.
 std::vector<std::string> SpecMismatches(const ModelSpec& checkpoint, const ModelSpec& requested);
 
 // Training options whose requested value differs from the checkpoint's, as
 // "--epochs 20 (checkpoint: 10)": the run uses the new values and says so.
 std::vector<std::string> OptionChanges(const pb::TrainOptions& checkpoint,
                                        const TrainConfig& requested);
+
+// Options a resumed run cannot change, as OptionChanges names them: --normalize (the weights were
+// trained on inputs mapped the checkpoint's way). Empty when there is none.
+std::vector<std::string> RefusedChanges(const pb::TrainOptions& checkpoint,
+                                        const TrainConfig& requested);
 
 }  // namespace dpmlp

@@ -43,6 +43,8 @@ struct TrainConfig {
   double checkpoint_every_seconds = 0.0;
   int keep = 3;
   std::string resume = "auto";  // auto | none | PATH
+  // --resume auto finding checkpoint files of which none is valid: start fresh (true) or exit 2.
+  bool fresh_start_ok = false;
 
   std::string metrics_path;
   std::string save_model_path;
@@ -53,5 +55,15 @@ struct TrainConfig {
   double allreduce_bucket_kb = 0.0;
   std::string grad_wire = "fp32";
 };
+
+// What --normalize `normalize` means for the data set named by the other three options: "auto" is
+// "none" for the synthetic sets and "standardize" for real data (IDX or CSV).
+inline std::string ResolveNormalization(const std::string& normalize, const std::string& dataset,
+                                        const std::string& data_dir, const std::string& train_csv) {
+  if (normalize != "auto") return normalize;
+  const bool synthetic = train_csv.empty() && data_dir.empty() && dataset != "csv" &&
+                         dataset != "fashion-mnist" && dataset != "mnist";
+  return synthetic ? "none" : "standardize";
+}
 
 }  // namespace dpmlp

@@ -9,6 +9,7 @@
 #include <functional>
 #include <numeric>
 
+#include "core/atomic_file.h"
 #include "core/rng.h"
 #include "dist/checkpoint_state.h"
 #include "dist/grad_exchange.h"
@@ -16,6 +17,7 @@
 #include "dist/shard.h"
 #include "dist/signals.h"
 #include "proto/checkpoint_dir.h"
+#include "proto/checkpoint_lock.h"
 #include "proto/framed_file.h"
 
 namespace dpmlp {
@@ -79,6 +81,9 @@ struct Trainer::Impl {
   int64_t steps_per_epoch = 1;
   int64_t watched_step = 0;  // the step the watchdog names when a rank does not arrive
   int64_t max_shard = 1;
+  std::unique_ptr<CheckpointDirLock> lock;  // rank 0, with --checkpoint-dir
+  std::unique_ptr<CheckpointPruner> pruner;
+  std::vector<std::string> output_failures;  // outputs that failed; the run ends with exit 4
 
   Impl(Communicator& c, const ModelSpec& s, const TrainData& d, const TrainConfig& config)
       : comm(c),
@@ -127,18 +132,59 @@ struct Trainer::Impl {
     return m;
   }
 
-  // Rank 0 runs `write`; every rank learns whether it worked and throws the same IoError if not.
+  // Rank 0 runs `write`; every rank learns whether it worked and throws the same error (with the
+  // code rank 0 got: 4 for I/O, 2 for a usage error) if not.
   void OnRankZero(const std::function<void()>& write) {
     std::string error;
     if (comm.rank() == 0) {
       try {
         write();
       } catch (const Error& e) {
-        error = e.what();
+        error = std::string(1, e.code() == kExitUsage ? 'U' : 'I') + e.what();
       }
     }
     comm.Broadcast(&error, 0);
-    if (!error.empty()) throw CollectiveError(kExitIo, error);
+    if (!error.empty())
+      throw CollectiveError(error[0] == 'U' ? kExitUsage : kExitIo, error.substr(1));
+  }
+
+  // Runs an output step; an I/O failure is remembered (the run goes on to write what it can, then
+  // exits 4 naming every failure) instead of ending the run at once.
+  void Output(const std::function<void()>& write) {
+    try {
+      write();
+    } catch (const CollectiveError& e) {
+      if (e.code() != kExitIo) throw;
+      const std::string what = e.what();
+      if (std::find(output_failures.begin(), output_failures.end(), what) == output_failures.end())
+        output_failures.push_back(what);
+    }
+  }
+
+  // Rank 0: locks the checkpoint directory and repairs a metrics file cut by an interrupted write.
+  void OpenRunFiles() {
+    OnRankZero([&] {
+      if (!cfg.checkpoint_dir.empty()) {
+        lock = std::make_unique<CheckpointDirLock>(cfg.checkpoint_dir);
+        if (!lock->warning().empty()) Say("warning: %s\n", lock->warning().c_str());
+        auto check = [this](const std::string& path, const std::string& payload) {
+          const ModelData m = ModelFromProto(ParseCheckpoint(payload, path).model(), path);
+          if (!SpecMismatches(m.spec, spec).empty())
+            throw UsageError(path + ": a checkpoint of another model");
+        };
+        pruner = std::make_unique<CheckpointPruner>(
+            cfg.checkpoint_dir, cfg.keep, check,
+            [this](const std::string& w) { Say("warning: %s\n", w.c_str()); },
+            MaxCheckpointPayloadBytes(spec));
+      }
+      if (!cfg.metrics_path.empty()) {
+        const uint64_t dropped = DropPartialLastLine(cfg.metrics_path);
+        if (dropped > 0)
+          Say("metrics %s: removed a partial last line (%llu bytes) left by an interrupted "
+              "write\n",
+              cfg.metrics_path.c_str(), (unsigned long long)dropped);
+      }
+    });
   }
 
   void WriteCheckpoint() {
@@ -154,8 +200,8 @@ struct Trainer::Impl {
       std::string bytes;
       MakeCheckpoint(CurrentModel(net.params()), cfg, state, comm.size()).SerializeToString(&bytes);
       const std::string path = CheckpointPath(cfg.checkpoint_dir, pos.step());
-      WriteFramedFile(path, FramedKind::kCheckpoint, bytes);
-      PruneCheckpoints(cfg.checkpoint_dir, cfg.keep);
+      WriteFramedFile(path, FramedKind::kCheckpoint, bytes);  // durable when it returns
+      pruner->Prune(pos.step());
       Say("checkpoint %s (%.1f MB, %.1f ms)\n", path.c_str(), bytes.size() / 1e6, 1000 * Since(t0));
     });
   }
@@ -178,10 +224,18 @@ struct Trainer::Impl {
                 ParseCheckpoint(p, path);
                 payload = p;
               },
-              [&](const std::string& w) { Say("warning: %s\n", w.c_str()); }, &found);
+              [&](const std::string& w) { Say("warning: %s\n", w.c_str()); }, &found,
+              MaxCheckpointPayloadBytes(spec));
+          const size_t named = ok ? 0 : ListCheckpoints(cfg.checkpoint_dir).size();
+          if (named > 0 && !cfg.fresh_start_ok)
+            throw UsageError("--resume auto: none of the " + std::to_string(named) +
+                             " checkpoint file(s) in " + cfg.checkpoint_dir +
+                             " is valid (see the warnings): not starting fresh over them; fix or "
+                             "remove them, or add --fresh-start-ok to start from scratch");
           msg = ok ? "C" + found.path + '\0' + payload : "N";
         } else {
-          const std::string payload = ReadFramedFile(cfg.resume, FramedKind::kCheckpoint);
+          const std::string payload =
+              ReadFramedFile(cfg.resume, FramedKind::kCheckpoint, MaxCheckpointPayloadBytes(spec));
           ParseCheckpoint(payload, cfg.resume);
           msg = "C" + cfg.resume + '\0' + payload;
         }
@@ -207,8 +261,20 @@ struct Trainer::Impl {
       throw CollectiveError(
           kExitUsage, path + ": the checkpoint's model differs from the requested one:" + all);
     }
+    const std::vector<std::string> refused = RefusedChanges(ck.options(), cfg);
+    if (!refused.empty()) {
+      std::string all;
+      for (const auto& r : refused) all += "\n  " + r;
+      throw CollectiveError(kExitUsage, path +
+                                            ": cannot resume with these options changed (the "
+                                            "weights assume the checkpoint's values):" +
+                                            all);
+    }
     for (const std::string& change : OptionChanges(ck.options(), cfg))
       Say("resume: using new value %s\n", change.c_str());
+    if (m.spec.init != spec.init)
+      Say("resume: --init %s has no effect (the weights come from the checkpoint)\n",
+          Name(spec.init));
     net.params() = m.params;
     opt.velocity() = TensorsToFlat(spec, ck.velocity(), path);
     pos = ck.position();
@@ -252,10 +318,7 @@ struct Trainer::Impl {
       o.preserve_proto_field_names = true;
       google::protobuf::util::MessageToJsonString(m, &line, o);
       line += '\n';
-      std::FILE* f = std::fopen(cfg.metrics_path.c_str(), "a");
-      const bool ok = f && std::fwrite(line.data(), 1, line.size(), f) == line.size();
-      if (!f || std::fclose(f) != 0 || !ok)
-        throw IoError(cfg.metrics_path + ": cannot append metrics: " + std::strerror(errno));
+      AppendRecord(cfg.metrics_path, line);  // the whole line or nothing
     });
   }
 
@@ -279,6 +342,7 @@ TrainSummary Trainer::Impl::Run() {
   comm.SetWatchContext("step", &watched_step);
   InitializeParams(spec, cfg.seed, net.params().data());
   comm.Broadcast(net.params().data(), net.layout().size(), 0);
+  OpenRunFiles();
   summary.resumed_from_step = Resume();
   CheckReplicasAgree(comm, net.params(), "at start");
 
@@ -388,11 +452,13 @@ TrainSummary Trainer::Impl::Run() {
       }
       const bool every_steps = cfg.checkpoint_every > 0 && pos.step() % cfg.checkpoint_every == 0;
       if (!cfg.checkpoint_dir.empty() && (every_steps || tail[kCheckpointDue] > 0)) {
-        WriteCheckpoint();
+        Output([&] { WriteCheckpoint(); });
         last_checkpoint = Clock::now();
+        if (!output_failures.empty()) break;  // stop, and save what can still be saved
       }
     }
     progress.EndEpoch();
+    if (!output_failures.empty()) break;
     if (pos.position_in_epoch() < n) break;  // --max-steps ended training inside the epoch
 
     // Epoch end: evaluation, metrics, early stopping, replica check.
@@ -428,9 +494,8 @@ TrainSummary Trainer::Impl::Run() {
         pos.set_epochs_without_improvement(0);
         state.best_params = net.params();
         if (!cfg.checkpoint_dir.empty())
-          OnRankZero([&] {
-            EnsureDirectory(cfg.checkpoint_dir);
-            SaveModelFile(BestModelPath(), CurrentModel(net.params()));
+          Output([&] {
+            OnRankZero([&] { SaveModelFile(BestModelPath(), CurrentModel(net.params())); });
           });
       } else {
         pos.set_epochs_without_improvement(pos.epochs_without_improvement() + 1);
@@ -446,7 +511,7 @@ TrainSummary Trainer::Impl::Run() {
         (long long)pos.epoch() + 1, cfg.epochs, (long long)pos.step(), m.train_loss(),
         Describe(test).c_str(), val_text.c_str(), pos.lr(), m.samples_per_sec() / 1000, compute_s,
         comm_s, world);
-    WriteMetrics(m);
+    Output([&] { WriteMetrics(m); });
     CheckReplicasAgree(comm, net.params(),
                        "at the end of epoch " + std::to_string(pos.epoch() + 1));
     pos.set_epoch(pos.epoch() + 1);
@@ -458,16 +523,20 @@ TrainSummary Trainer::Impl::Run() {
       Say("early stopping: no validation improvement for %d epochs; keeping the model of epoch "
           "%lld\n",
           cfg.early_stop_patience, (long long)pos.best_epoch() + 1);
+    if (!output_failures.empty()) break;
   }
 
-  if (!cfg.checkpoint_dir.empty()) WriteCheckpoint();
+  // Every output that can be written is, even when another failed; then exit 4 names each failure.
+  if (!cfg.checkpoint_dir.empty()) Output([&] { WriteCheckpoint(); });
   summary.params = net.params();
   if (cfg.early_stop_patience > 0 && !state.best_params.empty()) {
     summary.params = state.best_params;
     net.params() = state.best_params;
   }
   if (!cfg.save_model_path.empty())
-    OnRankZero([&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });
+    Output([&] {
+      OnRankZero([&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });
+    });
   summary.test = EvaluateSharded(comm, net, data.test, data.transform, x.data(), labels.data(),
                                  targets.data());
   summary.steps = pos.step();
@@ -481,6 +550,12 @@ TrainSummary Trainer::Impl::Run() {
     Say("final: test mse %.6f (%lld samples), test loss %.6f, %lld steps, %lld samples seen\n",
         summary.test.mse, (long long)summary.test.count, summary.test.loss,
         (long long)summary.steps, (long long)summary.samples_seen);
+  if (!output_failures.empty()) {
+    std::string all;
+    for (const auto& f : output_failures) all += "\n  " + f;
+    throw CollectiveError(kExitIo, std::to_string(output_failures.size()) +
+                                       " output(s) failed; every other output was written:" + all);
+  }
   return summary;
 }
 

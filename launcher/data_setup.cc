@@ -42,8 +42,7 @@ DataSplit LoadSplit(const TrainConfig& c) {
 }  // namespace
 
 bool IsSynthetic(const TrainConfig& c) {
-  return c.train_csv.empty() && c.data_dir.empty() && c.dataset != "csv" &&
-         c.dataset != "fashion-mnist" && c.dataset != "mnist";
+  return ResolveNormalization("auto", c.dataset, c.data_dir, c.train_csv) == "none";
 }
 
 DataSplit LoadData(const TrainConfig& c) {
@@ -56,8 +55,7 @@ DataSplit LoadData(const TrainConfig& c) {
 }
 
 std::string NormalizationFor(const TrainConfig& c) {
-  if (c.normalize != "auto") return c.normalize;
-  return IsSynthetic(c) ? "none" : "standardize";
+  return ResolveNormalization(c.normalize, c.dataset, c.data_dir, c.train_csv);
 }
 
 ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targets) {

@@ -1,7 +1,5 @@
 #include "launcher/options.h"
 
-#include <sys/stat.h>
-
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -121,7 +119,10 @@ po::options_description CheckpointOptions(TrainConfig* c) {
       "checkpoint every S seconds (0: off)")("keep", po::value(&c->keep)->default_value(c->keep),
                                              "keep the newest K checkpoints")(
       "resume", po::value(&c->resume)->default_value(c->resume),
-      "auto (newest valid checkpoint in --checkpoint-dir) | none | PATH");
+      "auto (newest valid checkpoint in --checkpoint-dir) | none | PATH")(
+      "fresh-start-ok", po::bool_switch(&c->fresh_start_ok),
+      "with --resume auto: start from scratch even when every checkpoint in the folder is "
+      "corrupt (otherwise that is an error)");
   return d;
 }
 
@@ -268,19 +269,8 @@ void ValidateTrainConfig(const TrainConfig& c, int threads) {
   if (c.grad_wire != "fp32" && c.grad_wire != "bf16")
     fail("--grad-wire must be fp32 or bf16, not '" + c.grad_wire + "'");
   Progress::Check(c.progress);
-  // Output files are written late (epoch ends, the end of training): check their folders now.
-  for (const auto& [option, path] :
-       {std::pair<const char*, std::string>{"--metrics", c.metrics_path},
-        {"--save-model", c.save_model_path}}) {
-    if (path.empty()) continue;
-    const size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "."
-                            : slash == 0               ? "/"
-                                                       : path.substr(0, slash);
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-      fail(std::string(option) + " " + path + ": the directory " + dir + " does not exist");
-  }
+  // Output files are written late (epoch ends, the end of training): check them now.
+  CheckTrainOutputs(c);
   if (c.normalize != "auto" && c.normalize != "scale" && c.normalize != "standardize" &&
       c.normalize != "none")
     fail("unknown value '" + c.normalize +

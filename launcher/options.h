@@ -39,4 +39,8 @@ bool ParseCommandLine(const std::string& command, const std::string& usage,
 // Range checks of the parsed training options; throws UsageError naming the option.
 void ValidateTrainConfig(const TrainConfig& c, int threads);
 
+// The outputs of `train` (--metrics, --save-model, --checkpoint-dir) are usable: throws UsageError
+// naming the option and path for a directory, a missing or read-only folder, a block device...
+void CheckTrainOutputs(const TrainConfig& c);
+
 }  // namespace dpmlp

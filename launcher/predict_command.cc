@@ -28,6 +28,7 @@ int PredictCommand(Communicator& comm, int argc, char** argv) {
     if (!ParseCommandLine("predict", "--model FILE|--checkpoint FILE --input CSV --out CSV", opts,
                           argc, argv, &vm, comm.rank() == 0))
       return false;
+    CheckOutputPath("--out", out, false);  // before the work, not after it
     model = LoadModelChoice(model_path, ckpt_path);
     rows = LoadCsvInputs(input, static_cast<size_t>(model.spec.input_dim));
     return true;

@@ -82,6 +82,14 @@ std::vector<std::string> DirectoryNames(const std::string& dir) {
   return names;
 }
 
+// A reader's message without the "<path>: " it starts with, so the path is said once.
+std::string Reason(const Error& e, const std::string& path) {
+  std::string reason = e.what();
+  const std::string own_prefix = path + ": ";
+  if (reason.compare(0, own_prefix.size(), own_prefix) == 0) reason.erase(0, own_prefix.size());
+  return reason;
+}
+
 void RemoveFile(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     const int err = errno;
@@ -131,39 +139,79 @@ std::vector<CheckpointEntry> ListCheckpoints(const std::string& dir) {
 bool FindNewestValid(
     const std::string& dir,
     const std::function<void(const std::string& path, const std::string& payload)>& load,
-    const std::function<void(const std::string&)>& warn, CheckpointEntry* found) {
+    const std::function<void(const std::string&)>& warn, CheckpointEntry* found,
+    uint64_t max_payload) {
   const std::vector<CheckpointEntry> entries = ListCheckpoints(dir);
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     try {
-      load(it->path, ReadFramedFile(it->path, FramedKind::kCheckpoint));
+      load(it->path, ReadFramedFile(it->path, FramedKind::kCheckpoint, max_payload));
       if (found != nullptr) *found = *it;
       return true;
     } catch (const Error& e) {
       if (e.code() == kExitInternal) throw;
       // Reader messages start with the path already; say it once.
-      std::string reason = e.what();
-      const std::string own_prefix = it->path + ": ";
-      if (reason.compare(0, own_prefix.size(), own_prefix) == 0) reason.erase(0, own_prefix.size());
-      warn("skipping corrupt checkpoint " + it->path + ": " + reason);
+      warn("skipping corrupt checkpoint " + it->path + ": " + Reason(e, it->path));
     }
   }
   return false;
 }
 
-void PruneCheckpoints(const std::string& dir, int keep) {
+CheckpointPruner::CheckpointPruner(std::string dir, int keep, Check check,
+                                   std::function<void(const std::string&)> warn,
+                                   uint64_t max_payload)
+    : dir_(std::move(dir)),
+      keep_(keep),
+      check_(std::move(check)),
+      warn_(std::move(warn)),
+      max_payload_(max_payload) {
   if (keep < 1) {
-    throw InternalError("PruneCheckpoints: keep must be >= 1, got " + std::to_string(keep));
+    throw InternalError("CheckpointPruner: keep must be >= 1, got " + std::to_string(keep));
   }
-  const std::vector<CheckpointEntry> entries = ListCheckpoints(dir);
-  const size_t kept = std::min(entries.size(), static_cast<size_t>(keep));
-  for (size_t i = 0; i + kept < entries.size(); ++i) RemoveFile(entries[i].path);
+}
 
-  // A crash between creating a temp file and renaming it leaves one behind. Only our own names go.
-  for (const std::string& name : DirectoryNames(dir)) {
-    int64_t step;
+bool CheckpointPruner::IsOurs(const CheckpointEntry& e) {
+  if (written_.count(e.step)) return true;
+  const auto known = checked_.find(e.path);
+  if (known != checked_.end()) return known->second;
+  bool ours = true;
+  try {
+    check_(e.path, ReadFramedFile(e.path, FramedKind::kCheckpoint, max_payload_));
+  } catch (const Error& err) {
+    if (err.code() == kExitInternal) throw;
+    ours = false;
+    warn_("not counting " + e.path + " for --keep and not removing it: " + Reason(err, e.path));
+  }
+  checked_[e.path] = ours;
+  return ours;
+}
+
+void CheckpointPruner::Prune(int64_t step) {
+  written_.insert(step);
+  const std::vector<CheckpointEntry> entries = ListCheckpoints(dir_);
+  int kept = 0;
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    if (it->step > step) {
+      if (checked_.emplace(it->path, false).second)
+        warn_("not counting " + it->path + " for --keep and not removing it: its step is above " +
+              "this run's " + std::to_string(step) + " (left by another run?)");
+      continue;
+    }
+    if (!IsOurs(*it)) continue;
+    if (it->step == step || kept < keep_) {
+      ++kept;  // the new checkpoint is the first one reached, so it is always kept
+      continue;
+    }
+    RemoveFile(it->path);
+    checked_.erase(it->path);
+  }
+
+  // A crash between creating a temp file and renaming it leaves one behind. Only our own names
+  // go, and nobody else writes here (the directory is locked).
+  for (const std::string& name : DirectoryNames(dir_)) {
+    int64_t tmp_step;
     if (EndsWith(name, kTempSuffix) &&
-        ParseCheckpointName(name.substr(0, name.size() - (sizeof kTempSuffix - 1)), &step)) {
-      RemoveFile(JoinPath(dir, name));
+        ParseCheckpointName(name.substr(0, name.size() - (sizeof kTempSuffix - 1)), &tmp_step)) {
+      RemoveFile(JoinPath(dir_, name));
     }
   }
 }

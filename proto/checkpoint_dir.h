@@ -5,8 +5,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
+
+#include "proto/framed_file.h"
 
 namespace dpmlp {
 
@@ -35,16 +39,43 @@ std::vector<CheckpointEntry> ListCheckpoints(const std::string& dir);
 // non-null) and true is returned. Each one that fails is reported through
 // `warn("skipping corrupt checkpoint PATH: reason")` and skipped. Returns false when none passes
 // or `dir` does not exist. InternalError (a bug) and exceptions other than dpmlp::Error propagate;
-// so does the IoError of a directory that cannot be listed.
+// so does the IoError of a directory that cannot be listed. A file whose header declares more than
+// `max_payload` bytes is skipped without reading its payload.
 bool FindNewestValid(
     const std::string& dir,
     const std::function<void(const std::string& path, const std::string& payload)>& load,
-    const std::function<void(const std::string&)>& warn, CheckpointEntry* found);
+    const std::function<void(const std::string&)>& warn, CheckpointEntry* found,
+    uint64_t max_payload = kMaxPlausiblePayloadBytes);
 
-// Removes all but the newest `keep` checkpoints, and every stale ckpt-*.pb.tmp left by an
-// interrupted write. Call it only after the newest checkpoint was written successfully: files are
-// ranked by step, not checked. Throws InternalError if keep < 1, IoError naming the file that
-// cannot be removed.
-void PruneCheckpoints(const std::string& dir, int keep);
+// Keep-K for one run's checkpoint directory. After each checkpoint the run writes (and only once
+// it is durable), Prune removes this run's older checkpoints beyond the newest `keep`, counting the
+// new one, plus every stale ckpt-*.pb.tmp. It counts and removes only files of this run: those it
+// wrote itself, and others (found in the folder, e.g. from before a resume) that read as a valid
+// frame and pass `check(path, payload)` (which throws dpmlp::Error for a checkpoint of another
+// model or run). A file that fails, or whose step is above the new checkpoint's, is never removed
+// or counted; `warn` names it once. The checkpoint just written is never removed. The directory
+// must be locked (CheckpointDirLock), so no other process writes in it.
+class CheckpointPruner {
+ public:
+  using Check = std::function<void(const std::string& path, const std::string& payload)>;
+  CheckpointPruner(std::string dir, int keep, Check check,
+                   std::function<void(const std::string&)> warn,
+                   uint64_t max_payload = kMaxPlausiblePayloadBytes);
+
+  // `step` was just written to CheckpointPath(dir, step) and is durable. Throws IoError naming the
+  // file that cannot be removed.
+  void Prune(int64_t step);
+
+ private:
+  bool IsOurs(const CheckpointEntry& e);
+
+  std::string dir_;
+  int keep_;
+  Check check_;
+  std::function<void(const std::string&)> warn_;
+  uint64_t max_payload_;
+  std::set<int64_t> written_;            // steps this process wrote: known good
+  std::map<std::string, bool> checked_;  // other files, read once: belongs to this run?
+};
 
 }  // namespace dpmlp

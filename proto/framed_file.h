@@ -21,6 +21,9 @@ enum class FramedKind { kModel, kCheckpoint };
 
 constexpr size_t kFramedHeaderBytes = 24;
 constexpr uint32_t kFramedFormatVersion = 1;
+// No dpmlp file comes near this. A larger declared length is a damaged length field, not a file
+// cut short, and is reported as such.
+constexpr uint64_t kMaxPlausiblePayloadBytes = uint64_t{1} << 40;
 
 // Returns header + payload.
 std::string FrameBytes(FramedKind kind, const std::string& payload);
@@ -29,13 +32,17 @@ std::string FrameBytes(FramedKind kind, const std::string& payload);
 // on failure, and an existing `path` is then left as it was.
 void WriteFramedFile(const std::string& path, FramedKind kind, const std::string& payload);
 
-// Reads `path`, validates the whole frame and returns the payload. Throws UsageError whose message
-// starts with "<path>: " and names the problem: "cannot open", "empty file", "truncated header",
-// "wrong magic (not a dpmlp checkpoint file)" (or model file), "unsupported format version N",
-// "absurd payload length N (file has M bytes)", "truncated payload", "trailing bytes",
-// "CRC mismatch (corrupt payload)". Memory use is bounded by the real file size, whatever the
-// header declares.
-std::string ReadFramedFile(const std::string& path, FramedKind expected);
+// Reads `path`, validates the whole frame and returns the payload. Only a regular file is read (a
+// FIFO is never waited on). The header is read and checked against the real file size first, so
+// a huge or sparse file costs no memory: the payload is read only when its declared length matches
+// the file and is at most `max_payload` (and the machine's memory). Throws UsageError whose message
+// starts with "<path>: " and names the problem: "cannot open", "is a directory", "not a regular
+// file", "empty file", "truncated header", "wrong magic (not a dpmlp checkpoint file)" (or model
+// file), "unsupported format version N", "absurd payload length N (file has M bytes)", "truncated
+// payload", "trailing bytes", "payload of N bytes is more than M", "CRC mismatch (corrupt
+// payload)".
+std::string ReadFramedFile(const std::string& path, FramedKind expected,
+                           uint64_t max_payload = kMaxPlausiblePayloadBytes);
 
 // The kind `path` claims to be by its magic, after validating the whole frame as ReadFramedFile
 // does (same UsageErrors; a magic of neither kind is "wrong magic"). For `dpmlp info`.

@@ -198,32 +198,84 @@ TEST(FindNewestValidTest, BugsInLoadPropagate) {
   }
 }
 
-TEST(PruneCheckpointsTest, KeepsNewestAndRemovesStaleTemps) {
+// A pruner whose check accepts what WriteCheckpoint writes ("state at step N" for the file's N).
+struct PrunerFixture {
+  std::vector<std::string> warnings;
+  CheckpointPruner Make(const std::string& dir, int keep) {
+    return CheckpointPruner(
+        dir, keep,
+        [](const std::string& path, const std::string& payload) {
+          if (payload.rfind("state at step ", 0) != 0) throw UsageError(path + ": another run's");
+        },
+        [this](const std::string& w) { warnings.push_back(w); });
+  }
+};
+
+TEST(CheckpointPrunerTest, KeepsNewestAndRemovesStaleTemps) {
   TempDir tmp;
   const std::string dir = tmp.path();
-  for (int64_t step = 1; step <= 6; ++step) WriteCheckpoint(dir, step);
+  for (int64_t step = 1; step <= 5; ++step) WriteCheckpoint(dir, step);
   WriteFileAtomic(CheckpointPath(dir, 7) + ".tmp", "interrupted");
   WriteFileAtomic(tmp.File("notes.tmp"), "not ours");
   WriteFileAtomic(tmp.File("other.txt"), "not ours");
 
-  PruneCheckpoints(dir, 3);
+  PrunerFixture f;
+  CheckpointPruner pruner = f.Make(dir, 3);
+  WriteCheckpoint(dir, 6);
+  pruner.Prune(6);
   EXPECT_EQ(Steps(ListCheckpoints(dir)), (std::vector<int64_t>{4, 5, 6}));
   EXPECT_FALSE(Exists(CheckpointPath(dir, 7) + ".tmp"));
   EXPECT_TRUE(Exists(tmp.File("notes.tmp")));
   EXPECT_TRUE(Exists(tmp.File("other.txt")));
+  EXPECT_TRUE(f.warnings.empty());
 
-  PruneCheckpoints(dir, 10);
-  EXPECT_EQ(Steps(ListCheckpoints(dir)), (std::vector<int64_t>{4, 5, 6}));
-  PruneCheckpoints(dir, 1);
-  EXPECT_EQ(Steps(ListCheckpoints(dir)), (std::vector<int64_t>{6}));
-  EXPECT_EQ(ReadFramedFile(CheckpointPath(dir, 6), FramedKind::kCheckpoint), PayloadFor(6));
+  CheckpointPruner one = f.Make(dir, 1);
+  WriteCheckpoint(dir, 7);
+  one.Prune(7);
+  EXPECT_EQ(Steps(ListCheckpoints(dir)), (std::vector<int64_t>{7}));
+  EXPECT_EQ(ReadFramedFile(CheckpointPath(dir, 7), FramedKind::kCheckpoint), PayloadFor(7));
 }
 
-TEST(PruneCheckpointsTest, MissingDirectoryIsNoOpAndKeepBelowOneIsBug) {
+// Issue 14 defect 2: a junk, foreign or higher-step file under a checkpoint name used to count
+// for --keep, so with --keep 1 every checkpoint the run wrote was deleted at once.
+TEST(CheckpointPrunerTest, NeverCountsOrRemovesFilesThatAreNotThisRunsOwn) {
   TempDir tmp;
-  PruneCheckpoints(tmp.File("missing"), 2);
+  const std::string dir = tmp.path();
+  const std::string junk = CheckpointPath(dir, 99999);
+  WriteFileAtomic(junk, "junk, not a frame");
+  const std::string foreign = CheckpointPath(dir, 3);
+  WriteFramedFile(foreign, FramedKind::kCheckpoint, "another run's state");
+  const std::string higher = CheckpointPath(dir, 88888);
+  WriteCheckpoint(dir, 88888);  // valid, but beyond this run's step
+  WriteCheckpoint(dir, 1);      // this run's, from before a resume
+
+  PrunerFixture f;
+  CheckpointPruner pruner = f.Make(dir, 1);
+  for (int64_t step = 10; step <= 12; ++step) {
+    WriteCheckpoint(dir, step);
+    pruner.Prune(step);
+    EXPECT_TRUE(Exists(CheckpointPath(dir, step))) << "pruned the checkpoint it just wrote";
+  }
+  EXPECT_EQ(Steps(ListCheckpoints(dir)), (std::vector<int64_t>{3, 12, 88888, 99999}));
+  EXPECT_EQ(ReadFileBytes(junk), "junk, not a frame");
+  // Each skipped file is named once, with the reason.
+  ASSERT_EQ(f.warnings.size(), 3u);
+  auto warned = [&](const std::string& path, const std::string& why) {
+    return std::count_if(f.warnings.begin(), f.warnings.end(), [&](const std::string& w) {
+             return w.find(path) != std::string::npos && w.find(why) != std::string::npos;
+           }) == 1;
+  };
+  EXPECT_TRUE(warned(junk, "above this run's 10")) << f.warnings[0];
+  EXPECT_TRUE(warned(higher, "above this run's 10"));
+  EXPECT_TRUE(warned(foreign, "another run's"));
+}
+
+TEST(CheckpointPrunerTest, MissingDirectoryIsNoOpAndKeepBelowOneIsBug) {
+  TempDir tmp;
+  PrunerFixture f;
+  f.Make(tmp.File("missing"), 2).Prune(1);
   try {
-    PruneCheckpoints(tmp.path(), 0);
+    f.Make(tmp.path(), 0);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), kExitInternal);
