@@ -42,7 +42,8 @@ struct TrainConfig {
   int64_t checkpoint_every = 0;  // steps (0: only at the end and on signals)
   double checkpoint_every_seconds = 0.0;
   int keep = 3;
-  std::string resume = "auto";  // auto | none | PATH
+  std::string resume = "auto";     // auto | none | PATH
+  bool allow_seed_change = false;  // resume a checkpoint written with another --seed
 
   std::string metrics_path;
   std::string save_model_path;
