@@ -5,18 +5,20 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 
 #include "core/dataset.h"
 #include "core/error.h"
+#include "core/input_file.h"
 
 namespace dpmlp {
 namespace {
 
-// Labels beyond this are almost certainly a wrong --target-columns, not a real class count.
-constexpr double kMaxCsvLabel = 1 << 24;
+// The class count is the largest label + 1; this caps it. Every batch holds batch x classes
+// floats several times over, so a stray label of 16777215 in a 3-row file used to allocate 24 GB.
+// 65536 classes is beyond any labelled set in use (ImageNet-21k has 21841) and costs 32 MB per
+// such buffer at batch 128.
+constexpr double kMaxCsvClasses = 65536;
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -41,6 +43,16 @@ std::string Printable(std::string_view s) {
   return out;
 }
 
+// True when a number from_chars found out of range is too small rather than too large: it fits a
+// double with magnitude below 1, or (beyond double's range) has a negative exponent.
+bool Underflows(std::string_view digits) {
+  double d = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), d);
+  if (ec == std::errc()) return std::fabs(d) < 1;
+  const size_t e = digits.find_first_of("eE");
+  return e != std::string_view::npos && e + 1 < digits.size() && digits[e + 1] == '-';
+}
+
 // Parses the whole field as a number. std::from_chars is locale-independent, unlike strtod.
 template <typename T>
 T ParseNumber(std::string_view field, const std::string& where, size_t column) {
@@ -53,6 +65,10 @@ T ParseNumber(std::string_view field, const std::string& where, size_t column) {
   if (digits.empty() || ec == std::errc::invalid_argument || end != digits.data() + digits.size()) {
     throw UsageError(where + ": field " + std::to_string(column + 1) + " '" + Printable(s) +
                      "' is not a number");
+  }
+  if (ec == std::errc::result_out_of_range && Underflows(digits)) {
+    // 1e-50 is a valid number that rounds to zero in float: keep it, as strtof would.
+    return digits[0] == '-' ? -T{0} : T{0};
   }
   if (ec == std::errc::result_out_of_range || !std::isfinite(value)) {
     throw UsageError(where + ": field " + std::to_string(column + 1) + " '" + Printable(s) +
@@ -71,20 +87,19 @@ int32_t ParseLabel(std::string_view field, const std::string& where, int num_cla
     throw UsageError(where + ": label " + std::string(Trim(field)) + " out of range [0, " +
                      std::to_string(num_classes) + ")");
   }
-  if (v >= kMaxCsvLabel) {
-    throw UsageError(where + ": label " + std::string(Trim(field)) + " is absurdly large");
+  if (v >= kMaxCsvClasses) {
+    throw UsageError(where + ": label " + std::string(Trim(field)) + " is too large: at most " +
+                     std::to_string(int(kMaxCsvClasses)) + " classes (labels 0.." +
+                     std::to_string(int(kMaxCsvClasses) - 1) +
+                     "; the class count is the largest label + 1)");
   }
   return static_cast<int32_t>(v);
 }
 
 // target_columns: 0 = a label column first, T > 0 = T target columns first, -1 = features only.
 Dataset ParseCsv(const std::string& path, int target_columns, int num_classes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) throw UsageError(path + ": read error");
-  const std::string text = buf.str();
+  std::string text = ReadInputFile(path);
+  StripUtf8Bom(&text);  // a spreadsheet's export often starts with one
 
   Dataset d;
   d.source = path;

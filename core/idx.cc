@@ -12,6 +12,7 @@
 
 #include "core/dataset.h"
 #include "core/error.h"
+#include "core/input_file.h"
 
 namespace dpmlp {
 namespace {
@@ -26,9 +27,9 @@ std::string Hex32(uint32_t v) {
   return buf;
 }
 
-bool IsRegularFile(const std::string& path) {
+bool Exists(const std::string& path) {
   struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  return ::stat(path.c_str(), &st) == 0;
 }
 
 bool IsDirectory(const std::string& path) {
@@ -40,6 +41,10 @@ bool IsDirectory(const std::string& path) {
 class IdxReader {
  public:
   explicit IdxReader(const std::string& path) : path_(path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+      throw UsageError(path + ": is a directory, not an IDX file");
+    stream_ = ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
     errno = 0;
     file_ = gzopen(path.c_str(), "rb");
     if (file_ == nullptr) {
@@ -89,6 +94,12 @@ class IdxReader {
   // declares: the bytes arrive through a fixed 64 KB buffer and are appended, so a 100-byte file
   // that declares gigabytes costs 64 KB before it is found short.
   std::vector<uint8_t> ReadPayload(uint64_t count, const char* what) {
+    // A FIFO or a device has no size to be short of: a header declaring terabytes would be read
+    // until memory ran out. Such a file may declare at most kStreamInputCap bytes.
+    if (stream_ && count > kStreamInputCap)
+      throw UsageError(path_ + ": " + DescribeFileKind(path_) + " whose header declares " +
+                       std::to_string(count) + " " + what + " bytes; a file that is not a " +
+                       "regular file is read up to " + std::to_string(kStreamInputCap));
     std::vector<uint8_t> data;
     std::vector<uint8_t> chunk(size_t{1} << 16);
     while (data.size() < count) {
@@ -113,22 +124,25 @@ class IdxReader {
 
  private:
   std::string path_;
+  bool stream_ = false;  // not a regular file: a FIFO, a device
   gzFile file_ = nullptr;
 };
 
-// Resolves dir/name or dir/name.gz; empty when neither exists.
+// Resolves dir/name or dir/name.gz; empty when neither exists. Whatever exists is returned, a
+// directory or a device too: IdxReader then says what it is instead of "no such file".
 std::string FindIdxFile(const std::string& dir, const std::string& name) {
   const std::string base = dir + "/" + name;
-  if (IsRegularFile(base)) return base;
-  if (IsRegularFile(base + ".gz")) return base + ".gz";
+  if (Exists(base)) return base;
+  if (Exists(base + ".gz")) return base + ".gz";
   return "";
 }
 
 }  // namespace
 
 std::string MissingIdxFilesMessage(const std::string& dir, const std::string& file) {
-  std::string msg =
-      IsDirectory(dir) ? dir + ": no " + file + " or " + file + ".gz" : dir + ": no such directory";
+  std::string msg = IsDirectory(dir) ? dir + ": no " + file + " or " + file + ".gz"
+                    : Exists(dir)    ? dir + ": is " + DescribeFileKind(dir) + ", not a directory"
+                                     : dir + ": no such directory";
   msg +=
       " (expected the four MNIST-layout IDX files train-images-idx3-ubyte, "
       "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, raw or .gz).";
@@ -154,6 +168,10 @@ Dataset LoadIdxPair(const std::string& images_path, const std::string& labels_pa
   const uint32_t n = images.ReadBigEndian32("image count");
   const uint32_t h = images.ReadBigEndian32("row count");
   const uint32_t w = images.ReadBigEndian32("column count");
+  // An empty test set would train and report "0.00% (0 samples)" after every epoch.
+  if (n == 0)
+    throw UsageError(images_path + ": no images (the header declares 0): an empty training or " +
+                     "test set is refused");
   if (h == 0 || w == 0) {
     throw UsageError(images_path + ": empty images (" + std::to_string(h) + "x" +
                      std::to_string(w) + ")");

@@ -1,6 +1,7 @@
 #include "core/model_spec.h"
 
 #include <charconv>
+#include <cmath>
 #include <sstream>
 
 #include "core/error.h"
@@ -116,10 +117,11 @@ void ModelSpec::Validate() const {
       throw UsageError("--layers: width " + std::to_string(w) + " is absurdly large");
   }
   if (hidden.size() > 1000) throw UsageError("--layers: more than 1000 hidden layers");
-  if (activation == ActKind::kSigmoid && !(sigmoid_k > 0.0f))
-    throw UsageError("--sigmoid-k must be positive");
-  if ((activation == ActKind::kLeakyRelu || activation == ActKind::kElu) && !(alpha >= 0.0f))
-    throw UsageError("--alpha must be non-negative");
+  if (activation == ActKind::kSigmoid && !(sigmoid_k > 0.0f && std::isfinite(sigmoid_k)))
+    throw UsageError("--sigmoid-k must be positive and finite");
+  if ((activation == ActKind::kLeakyRelu || activation == ActKind::kElu) &&
+      !(alpha >= 0.0f && std::isfinite(alpha)))
+    throw UsageError("--alpha must be non-negative and finite");
   if (activation == ActKind::kMaxout && (maxout_pieces < 2 || maxout_pieces > 16))
     throw UsageError("--maxout-pieces must be between 2 and 16");
   const bool ok = (output == OutputKind::kSoftmax && loss == LossKind::kCrossEntropy) ||

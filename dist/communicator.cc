@@ -297,6 +297,20 @@ class MpiCommunicator : public Communicator {
       std::string& list = arrived[r] ? present : missing;
       list += (list.empty() ? "" : ",") + std::to_string(r);
     }
+    if (missing.empty()) {
+      // Every peer arrived and gave up first: this rank came late (it was stopped or starved),
+      // so it names itself, not an empty set of missing ranks.
+      std::string others;
+      for (int r = 0; r < size_; ++r)
+        if (r != rank_) others += (others.empty() ? "" : ",") + std::to_string(r);
+      std::fprintf(
+          stderr,
+          "[rank %d] dpmlp: error: collective timeout at %s: this rank arrived late; every "
+          "other rank (%s) was waiting for it; ending the job\n",
+          rank_, WatchContext().c_str(), others.c_str());
+      std::fflush(stderr);
+      Abort(kExitStalled);
+    }
     std::fprintf(stderr,
                  "[rank %d] dpmlp: error: collective timeout at %s: waited %.0f s "
                  "(--collective-timeout) for "

@@ -1,11 +1,17 @@
-// Preemption: SIGTERM, SIGINT and SIGUSR1 set a flag that the trainer combines across ranks at
-// the next step boundary (it rides in the gradient allreduce). A second signal while the
-// checkpoint is being written exits at once; the atomic rename keeps the previous one intact.
+// Stop signals (SIGTERM, SIGINT, SIGUSR1). Until the trainer enters its step loop (options, data
+// and checkpoint loading; predict, eval, info, ...) a signal ends the process at once with exit
+// 128 + signo: nothing is worth saving, and a blocking read (a FIFO) must not outlive it.
+// Inside training (DeferStopSignals) a signal sets a flag that the trainer combines across ranks
+// at the next step boundary (it rides in the gradient allreduce), checkpoints and exits 75. A
+// second signal while that checkpoint is being written exits at once; the atomic rename keeps
+// the previous one intact.
 #pragma once
 
 namespace dpmlp {
 
 void InstallStopSignalHandlers();
+// From now on a stop signal is only recorded: the trainer checkpoints at the next step boundary.
+void DeferStopSignals();
 // The signal number received, or 0.
 int StopSignalReceived();
 // Marks that the final checkpoint is being written: a further signal now exits immediately.

@@ -45,6 +45,7 @@ struct TrainConfig {
   std::string resume = "auto";  // auto | none | PATH
   // --resume auto finding checkpoint files of which none is valid: start fresh (true) or exit 2.
   bool fresh_start_ok = false;
+  bool allow_seed_change = false;  // resume a checkpoint written with another --seed
 
   std::string metrics_path;
   std::string save_model_path;

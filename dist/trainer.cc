@@ -270,6 +270,19 @@ struct Trainer::Impl {
                                             "weights assume the checkpoint's values):" +
                                             all);
     }
+    // The seed picks every epoch's order, dropout masks and augmentation: a new one mid-run
+    // silently changes the rest of training.
+    if (ck.seed() != cfg.seed) {
+      const std::string both =
+          "--seed " + std::to_string(cfg.seed) + " (checkpoint: " + std::to_string(ck.seed()) + ")";
+      if (!cfg.allow_seed_change)
+        throw CollectiveError(kExitUsage,
+                              path + ": the checkpoint was written with another seed: " + both +
+                                  "; rerun with --seed " + std::to_string(ck.seed()) +
+                                  ", or add --allow-seed-change to continue with the "
+                                  "new one");
+      Say("resume: using new value %s (--allow-seed-change)\n", both.c_str());
+    }
     for (const std::string& change : OptionChanges(ck.options(), cfg))
       Say("resume: using new value %s\n", change.c_str());
     if (m.spec.init != spec.init)
@@ -367,6 +380,7 @@ TrainSummary Trainer::Impl::Run() {
         (long long)pos.epoch(), (long long)pos.best_epoch() + 1);
   }
 
+  DeferStopSignals();  // from here a signal means: checkpoint at the next step, exit 75
   while (pos.epoch() < cfg.epochs && !stop_early) {
     if (cfg.max_steps > 0 && pos.step() >= cfg.max_steps) break;
     EpochPermutation(cfg.seed, pos.epoch(), &perm);

@@ -24,7 +24,6 @@ DataSplit LoadSplit(const TrainConfig& c) {
   if (!c.train_csv.empty() || c.dataset == "csv") {
     if (c.train_csv.empty() || c.test_csv.empty())
       throw UsageError("--train-csv and --test-csv go together (both files are needed)");
-    if (c.csv_targets < 0) throw UsageError("--csv-targets must not be negative");
     DataSplit s;
     s.train = LoadCsv(c.train_csv, c.csv_targets);
     s.test = LoadCsv(c.test_csv, c.csv_targets, s.train.num_classes);
@@ -46,8 +45,7 @@ bool IsSynthetic(const TrainConfig& c) {
 }
 
 DataSplit LoadData(const TrainConfig& c) {
-  if (c.train_samples < 0 || c.test_samples < 0)
-    throw UsageError("--train-samples and --test-samples must not be negative");
+  ValidateDataOptions(c);
   DataSplit s = LoadSplit(c);
   Truncate(&s.train, c.train_samples);
   Truncate(&s.test, c.test_samples);
@@ -59,12 +57,13 @@ std::string NormalizationFor(const TrainConfig& c) {
 }
 
 ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targets) {
+  ValidateModelOptions(m);
   ModelSpec s;
   s.input_dim = input_dim;
   s.hidden = ParseLayers(m.layers);
   s.activation = ParseActivation(m.activation);
   s.sigmoid_k = m.sigmoid_k;
-  s.alpha = m.alpha >= 0 ? m.alpha : (s.activation == ActKind::kElu ? 1.0f : 0.01f);
+  s.alpha = m.alpha_given ? m.alpha : (s.activation == ActKind::kElu ? 1.0f : 0.01f);
   s.maxout_pieces = m.maxout_pieces;
   const bool cls = classes > 0;
   const bool out_auto = m.output == "auto", loss_auto = m.loss == "auto";

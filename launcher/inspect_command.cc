@@ -184,8 +184,8 @@ int InspectCommand(Communicator& comm, int argc, char** argv) {
             "[--plot PNG [--ablate L:U]] [--metrics FILE --curves PNG]",
             opts, argc, argv, &vm, comm.rank() == 0))
       return false;
-    if (top < 0) throw UsageError("--top must not be negative");
-    if (max_rows < 0) throw UsageError("--max-rows must not be negative");
+    CheckOption("top", top, {0, kInf, false, true, true});
+    CheckOption("max-rows", max_rows, {0, kInf, false, true, true});
     if (!curves.empty() && metrics_path.empty()) throw UsageError("--curves needs --metrics FILE");
     if (!metrics_path.empty() && curves.empty())
       throw UsageError("--metrics is read for --curves PNG: give both");

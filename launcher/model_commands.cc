@@ -38,6 +38,37 @@ std::string NpyHeader(const std::vector<int64_t>& shape) {
   return h + dict;
 }
 
+// `info` for the model the options would build: text, or one JSON document with --json.
+std::string SpecText(const ModelSpec& s) {
+  std::string t = "architecture: " + std::to_string(s.input_dim);
+  for (int h : s.hidden) t += "-" + std::to_string(h);
+  t += "-" + std::to_string(s.output_dim) + ", " + Name(s.activation) + " hidden, " +
+       Name(s.output) + " output, " + Name(s.loss) + " loss, " + Name(s.init) + " init\n";
+  for (int l = 0; l < s.num_layers(); ++l)
+    t += "  layer" + std::to_string(l + 1) + ": " + std::to_string(s.in_dim(l)) + " -> " +
+         std::to_string(s.pre_dim(l)) + "  (" +
+         std::to_string(static_cast<long long>(s.pre_dim(l)) * s.in_dim(l)) + " weights + " +
+         std::to_string(s.pre_dim(l)) + " biases)\n";
+  return t + "parameters: " + std::to_string(s.parameter_count()) + "\n";
+}
+
+std::string SpecJson(const ModelSpec& s) {
+  std::string widths = std::to_string(s.input_dim);
+  for (int h : s.hidden) widths += ", " + std::to_string(h);
+  widths += ", " + std::to_string(s.output_dim);
+  std::string t = "{\n  \"architecture\": [" + widths + "],\n  \"activation\": \"" +
+                  Name(s.activation) + "\",\n  \"output\": \"" + Name(s.output) +
+                  "\",\n  \"loss\": \"" + Name(s.loss) + "\",\n  \"init\": \"" + Name(s.init) +
+                  "\",\n  \"layers\": [";
+  for (int l = 0; l < s.num_layers(); ++l)
+    t += std::string(l ? "," : "") + "\n    {\"name\": \"layer" + std::to_string(l + 1) +
+         "\", \"in\": " + std::to_string(s.in_dim(l)) +
+         ", \"out\": " + std::to_string(s.pre_dim(l)) +
+         ", \"weights\": " + std::to_string(static_cast<long long>(s.pre_dim(l)) * s.in_dim(l)) +
+         ", \"biases\": " + std::to_string(s.pre_dim(l)) + "}";
+  return t + "\n  ],\n  \"parameters\": " + std::to_string(s.parameter_count()) + "\n}\n";
+}
+
 }  // namespace
 
 int EvalCommand(Communicator& comm, int argc, char** argv) {
@@ -84,7 +115,8 @@ int InfoCommand(Communicator& comm, int argc, char** argv) {
     opts.add(ModelFileOptions(&model_path, &ckpt_path))
         .add(DataOptions(&cfg))
         .add(ModelOptionsGroup(&mopts));
-    opts.add_options()("json", po::bool_switch(&json), "print the whole file as JSON");
+    opts.add_options()("json", po::bool_switch(&json),
+                       "print one JSON document: the whole file, or the model the options build");
     po::variables_map vm;
     return ParseCommandLine("info",
                             "[--model FILE|--checkpoint FILE [--json]] | [data and model options]",
@@ -99,14 +131,7 @@ int InfoCommand(Communicator& comm, int argc, char** argv) {
       int in = 0, classes = 0, targets = 0;
       DataShape(cfg, &in, &classes, &targets);
       const ModelSpec s = BuildSpec(mopts, in, classes, targets);
-      std::printf("architecture: %d", s.input_dim);
-      for (int h : s.hidden) std::printf("-%d", h);
-      std::printf("-%d, %s hidden, %s output, %s loss, %s init\n", s.output_dim, Name(s.activation),
-                  Name(s.output), Name(s.loss), Name(s.init));
-      for (int l = 0; l < s.num_layers(); ++l)
-        std::printf("  layer%d: %d -> %d  (%lld weights + %d biases)\n", l + 1, s.in_dim(l),
-                    s.pre_dim(l), (long long)s.pre_dim(l) * s.in_dim(l), s.pre_dim(l));
-      std::printf("parameters: %lld\n", (long long)s.parameter_count());
+      std::fputs((json ? SpecJson(s) : SpecText(s)).c_str(), stdout);
       return kExitOk;
     }
     const FramedKind kind = model_path.empty() ? FramedKind::kCheckpoint : FramedKind::kModel;
@@ -153,7 +178,19 @@ int InfoCommand(Communicator& comm, int argc, char** argv) {
              (kind == FramedKind::kCheckpoint ? " (checkpoint)\n" : " (model)\n") + text +
              "# tensor data and input normalisation omitted; --json prints everything\n";
     }
-    std::cout << text << "\nparameters: " << model.spec.parameter_count() << std::endl;
+    const std::string count = std::to_string(model.spec.parameter_count());
+    if (json) {
+      // One JSON document: the count goes inside the message's object, as its last member.
+      const size_t close = text.rfind('}');
+      if (close == std::string::npos) throw InternalError(path + ": JSON printer gave no object");
+      const size_t last = text.find_last_not_of(" \n", close - 1);
+      const bool empty = last != std::string::npos && text[last] == '{';
+      text =
+          text.substr(0, last + 1) + (empty ? "\n" : ",\n") + " \"parameters\": " + count + "\n}\n";
+      std::cout << text << std::flush;
+    } else {
+      std::cout << text << "\nparameters: " << count << std::endl;
+    }
     return kExitOk;
   };
   return Guarded(comm, setup, run);

@@ -27,6 +27,17 @@ void CheckDataFitsModel(const Dataset& d, const ModelSpec& spec) {
   if (static_cast<int>(d.input_dim) != spec.input_dim)
     throw UsageError(d.source + ": " + std::to_string(d.input_dim) +
                      " inputs per sample, the model takes " + std::to_string(spec.input_dim));
+  // A regression model's outputs are not class scores (and a classifier's are not targets):
+  // scoring one on the other kind of data would print a meaningless accuracy or mse.
+  const bool regression_model = spec.output == OutputKind::kIdentity;
+  if (d.is_classification() == regression_model)
+    throw UsageError(d.source + ": " +
+                     (regression_model
+                          ? "the data have class labels, but the model is a regression model "
+                            "(identity output): give data with regression targets (--csv-targets)"
+                          : std::string("the data are regression targets, but the model is a "
+                                        "classifier (") +
+                                Name(spec.output) + " output)"));
   // Labels index the outputs (one sigmoid output reads labels 0 and 1); targets must match them.
   const bool fits =
       d.is_classification()

@@ -1,15 +1,30 @@
 #include "launcher/options.h"
 
+#include <sys/stat.h>
+
+#include <charconv>
 #include <cmath>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <regex>
+#include <sstream>
 
 #include "core/error.h"
+#include "core/input_file.h"
 #include "dist/progress.h"
 
 namespace dpmlp {
+
+uint64_t ParseSeed(const std::string& text) {
+  uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), end, v);
+  if (text.empty() || r.ec != std::errc() || r.ptr != end)
+    throw UsageError("--seed must be an integer in [0, " +
+                     std::to_string(std::numeric_limits<uint64_t>::max()) + "] (got '" + text +
+                     "')");
+  return v;
+}
 
 po::options_description DataOptions(TrainConfig* c) {
   po::options_description d("Data");
@@ -30,7 +45,11 @@ po::options_description DataOptions(TrainConfig* c) {
                                        "use only the first N training samples (0: all)")(
       "test-samples", po::value(&c->test_samples)->default_value(0),
       "use only the first N test samples (0: all)")(
-      "seed", po::value(&c->seed)->default_value(c->seed),
+      // Read as text: Boost turns "-5" into 2^64 - 5 for an unsigned type.
+      "seed",
+      po::value<std::string>()
+          ->default_value(std::to_string(c->seed))
+          ->notifier([c](const std::string& s) { c->seed = ParseSeed(s); }),
       "seed of every random choice (init, order, dropout, augmentation, splits)");
   return d;
 }
@@ -43,7 +62,8 @@ po::options_description ModelOptionsGroup(ModelOptions* m) {
       "hidden activation: sigmoid | tanh | relu | leaky_relu | elu | maxout")(
       "sigmoid-k", po::value(&m->sigmoid_k)->default_value(m->sigmoid_k),
       "sigmoid steepness k: a = 1/(1+exp(-k z))")(
-      "alpha", po::value(&m->alpha), "leaky_relu slope (default 0.01) or elu scale (default 1)")(
+      "alpha", po::value<float>()->notifier([m](float a) { m->alpha = a, m->alpha_given = true; }),
+      "leaky_relu slope (default 0.01) or elu scale (default 1)")(
       "maxout-pieces", po::value(&m->maxout_pieces)->default_value(m->maxout_pieces),
       "linear pieces per maxout unit")("output", po::value(&m->output)->default_value(m->output),
                                        "output: softmax | sigmoid | identity | auto")(
@@ -122,15 +142,18 @@ po::options_description CheckpointOptions(TrainConfig* c) {
       "auto (newest valid checkpoint in --checkpoint-dir) | none | PATH")(
       "fresh-start-ok", po::bool_switch(&c->fresh_start_ok),
       "with --resume auto: start from scratch even when every checkpoint in the folder is "
-      "corrupt (otherwise that is an error)");
+      "corrupt (otherwise that is an error)")(
+      "allow-seed-change", po::bool_switch(&c->allow_seed_change),
+      "resume a checkpoint written with another --seed (the shuffle, dropout and augmentation "
+      "change from the resumed step on); without it such a resume is refused");
   return d;
 }
 
 namespace {
 
 // Boost names an unknown config key but not its line; find it for the message.
-std::string ConfigLineOf(const std::string& path, const std::string& key) {
-  std::ifstream in(path);
+std::string ConfigLineOf(const std::string& text, const std::string& key) {
+  std::istringstream in(text);
   std::string line;
   const std::string bare = key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1);
   for (int n = 1; std::getline(in, line); ++n) {
@@ -172,14 +195,14 @@ std::string BareOptionName(const po::error_with_option_name& e) {
   return start == std::string::npos ? "" : name.substr(start);
 }
 
-// The 1-based line of a config file that equals `text` once trimmed (":N", or "" if none).
-std::string ConfigLineWithText(const std::string& path, const std::string& text) {
-  std::ifstream in(path);
+// The 1-based line of a config file's text that equals `wanted` once trimmed (":N", or "" if none).
+std::string ConfigLineWithText(const std::string& config, const std::string& wanted) {
+  std::istringstream in(config);
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     line.erase(0, line.find_first_not_of(" \t"));
     line.erase(line.find_last_not_of(" \t\r") + 1);
-    if (line == text) return ":" + std::to_string(n);
+    if (line == wanted) return ":" + std::to_string(n);
   }
   return "";
 }
@@ -209,16 +232,24 @@ bool ParseCommandLine(const std::string& command, const std::string& usage,
   }
   if (vm->count("config")) {
     const std::string path = (*vm)["config"].as<std::string>();
-    std::ifstream in(path);
-    if (!in) throw UsageError("--config " + path + ": cannot open file");
+    // Read once, whole: a FIFO cannot be reopened for the line lookups, a directory or an
+    // unreadable file must not pass as an empty configuration.
+    std::string text;
+    try {
+      text = ReadInputFile(path);
+    } catch (const Error& e) {
+      throw UsageError("--config " + std::string(e.what()));
+    }
+    StripUtf8Bom(&text);  // else it would glue onto the first key ("\xef\xbb\xbfepochs")
+    std::istringstream in(text);
     try {
       po::store(po::parse_config_file(in, opts, false), *vm);
     } catch (const po::invalid_config_file_syntax& e) {
-      throw UsageError(path + ConfigLineWithText(path, e.tokens()) + ": " + SafeWhat(e) +
+      throw UsageError(path + ConfigLineWithText(text, e.tokens()) + ": " + SafeWhat(e) +
                        " (expected 'key = value')");
     } catch (const po::error_with_option_name& e) {
       const std::string name = BareOptionName(e);
-      throw UsageError(path + (name.empty() ? "" : ConfigLineOf(path, name)) + ": " + SafeWhat(e));
+      throw UsageError(path + (name.empty() ? "" : ConfigLineOf(text, name)) + ": " + SafeWhat(e));
     } catch (const po::error& e) {
       throw UsageError(path + ": " + SafeWhat(e));
     }
@@ -231,39 +262,76 @@ bool ParseCommandLine(const std::string& command, const std::string& usage,
   return true;
 }
 
+namespace {
+
+std::string ShowNumber(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[40];
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+void CheckOption(const std::string& name, double value, const Range& r) {
+  const bool above = r.lo_open ? value > r.lo : value >= r.lo;
+  const bool below = r.hi_open ? value < r.hi : value <= r.hi;
+  // Written so that NaN fails (every comparison with it is false); inf fails at an open inf end.
+  if (above && below && std::isfinite(value)) return;
+  throw UsageError("--" + name + " must be " + (r.integer ? "an integer " : "a number ") + "in " +
+                   (r.lo_open ? "(" : "[") + ShowNumber(r.lo) + ", " + ShowNumber(r.hi) +
+                   (r.hi_open ? ")" : "]") + " (got " +
+                   (std::isnan(value) ? std::string("nan") : ShowNumber(value)) + ")");
+}
+
+void ValidateDataOptions(const TrainConfig& c) {
+  const Range count{0, kInf, false, true, true};
+  CheckOption("csv-targets", c.csv_targets, {0, 1 << 24, false, false, true});
+  CheckOption("train-samples", static_cast<double>(c.train_samples), count);
+  CheckOption("test-samples", static_cast<double>(c.test_samples), count);
+}
+
+void ValidateModelOptions(const ModelOptions& m) {
+  CheckOption("sigmoid-k", m.sigmoid_k, {0, kInf, true, true});
+  if (m.alpha_given) CheckOption("alpha", m.alpha, {0, kInf, false, true});
+  CheckOption("maxout-pieces", m.maxout_pieces, {2, 16, false, false, true});
+}
+
 void ValidateTrainConfig(const TrainConfig& c, int threads) {
   auto fail = [](const std::string& m) { throw UsageError(m); };
-  if (!(c.lr > 0) || !std::isfinite(c.lr))
-    fail("--lr must be positive (got " + std::to_string(c.lr) + ")");
-  if (!(c.sgd.momentum >= 0 && c.sgd.momentum < 1)) fail("--momentum must be in [0, 1)");
-  if (c.batch_size < 1) fail("--batch-size must be at least 1");
-  if (c.batch_size > 1000000) fail("--batch-size is absurdly large (at most 1000000)");
-  if (c.epochs < 0) fail("--epochs must not be negative");
-  if (c.max_steps < 0) fail("--max-steps must not be negative");
-  if (threads < 1 || threads > 1024) fail("--threads must be between 1 and 1024");
-  if (c.sgd.weight_decay < 0 || c.sgd.l1 < 0) fail("--weight-decay and --l1 must not be negative");
-  if (!(c.dropout >= 0 && c.dropout < 1)) fail("--dropout must be in [0, 1)");
-  if (c.sgd.max_norm < 0 || c.sgd.clip_norm < 0)
-    fail("--max-norm and --clip-norm must not be negative");
-  if (!(c.lr_gamma > 0)) fail("--lr-gamma must be positive");
-  if (c.lr_step_epochs < 1) fail("--lr-step-epochs must be at least 1");
-  if (c.warmup_epochs < 0) fail("--warmup-epochs must not be negative");
-  if (c.min_lr < 0 || c.min_lr > c.lr) fail("--min-lr must be in [0, --lr]");
-  if (!(c.val_fraction >= 0 && c.val_fraction < 1)) fail("--val-fraction must be in [0, 1)");
-  if (c.early_stop_patience < 0) fail("--early-stop-patience must not be negative");
+  const Range positive{0, kInf, true, true}, non_negative{0, kInf, false, true};
+  const Range fraction{0, 1, false, true}, count{0, kInf, false, true, true};
+  ValidateDataOptions(c);
+  CheckOption("lr", c.lr, positive);
+  CheckOption("momentum", c.sgd.momentum, fraction);
+  CheckOption("batch-size", static_cast<double>(c.batch_size), {1, 1e6, false, false, true});
+  CheckOption("epochs", c.epochs, count);
+  CheckOption("max-steps", static_cast<double>(c.max_steps), count);
+  CheckOption("threads", threads, {1, 1024, false, false, true});
+  CheckOption("weight-decay", c.sgd.weight_decay, non_negative);
+  CheckOption("l1", c.sgd.l1, non_negative);
+  CheckOption("dropout", c.dropout, fraction);
+  CheckOption("max-norm", c.sgd.max_norm, non_negative);
+  CheckOption("clip-norm", c.sgd.clip_norm, non_negative);
+  CheckOption("lr-gamma", c.lr_gamma, positive);
+  CheckOption("lr-step-epochs", c.lr_step_epochs, {1, kInf, false, true, true});
+  CheckOption("warmup-epochs", c.warmup_epochs, non_negative);
+  CheckOption("min-lr", c.min_lr, {0, c.lr});  // [0, --lr]
+  CheckOption("val-fraction", c.val_fraction, fraction);
+  CheckOption("early-stop-patience", c.early_stop_patience, count);
   if (c.early_stop_patience > 0 && c.val_fraction <= 0)
     fail("--early-stop-patience needs a validation set: set --val-fraction");
-  if (c.augment.max_shift < 0 || c.augment.max_shift > 10)
-    fail("--augment-shift must be in [0, 10]");
-  if (c.augment.max_rotate_deg < 0 || c.augment.max_rotate_deg > 90)
-    fail("--augment-rotate must be in [0, 90]");
-  if (c.checkpoint_every < 0 || c.checkpoint_every_seconds < 0)
-    fail("--checkpoint-every* must not be negative");
-  if (c.keep < 1) fail("--keep must be at least 1");
+  CheckOption("augment-shift", c.augment.max_shift, {0, 10, false, false, true});
+  CheckOption("augment-rotate", c.augment.max_rotate_deg, {0, 90});
+  CheckOption("checkpoint-every", static_cast<double>(c.checkpoint_every), count);
+  CheckOption("checkpoint-every-seconds", c.checkpoint_every_seconds, non_negative);
+  CheckOption("keep", c.keep, {1, kInf, false, true, true});
   if (c.resume.empty()) fail("--resume must be auto, none or a checkpoint path");
-  if (c.collective_timeout < 0) fail("--collective-timeout must not be negative");
-  if (!(c.allreduce_bucket_kb >= 0 && c.allreduce_bucket_kb <= 1e6))
-    fail("--allreduce-bucket-kb must be between 0 and 1000000");
+  CheckOption("collective-timeout", c.collective_timeout, non_negative);
+  CheckOption("allreduce-bucket-kb", c.allreduce_bucket_kb, {0, 1e6});
   if (c.allreduce_bucket_kb > 0 && c.allreduce_bucket_kb * 1024 / 4 < 1)
     fail("--allreduce-bucket-kb must hold at least one float (4 bytes) when not 0");
   if (c.grad_wire != "fp32" && c.grad_wire != "bf16")

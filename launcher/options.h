@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -16,12 +17,16 @@ struct ModelOptions {
   std::string layers = "256,128";
   std::string activation = "relu";
   float sigmoid_k = 1.0f;
-  float alpha = -1.0f;  // < 0: the activation's default (0.01 leaky ReLU, 1.0 ELU)
+  float alpha = -1.0f;  // unless alpha_given: the activation's default (0.01 leaky ReLU, 1.0 ELU)
+  bool alpha_given = false;
   int maxout_pieces = 2;
   std::string output = "auto";  // softmax for classes, identity for regression
   std::string loss = "auto";
   std::string init = "auto";  // He for the ReLU family, Xavier for sigmoid/tanh
 };
+
+// --seed's text as an unsigned 64-bit integer; throws UsageError naming the option and range.
+uint64_t ParseSeed(const std::string& text);
 
 // Option groups; each binds to fields of the given struct.
 po::options_description DataOptions(TrainConfig* c);
@@ -36,7 +41,21 @@ bool ParseCommandLine(const std::string& command, const std::string& usage,
                       po::options_description& opts, int argc, char** argv, po::variables_map* vm,
                       bool print_help);
 
-// Range checks of the parsed training options; throws UsageError naming the option.
+// The valid interval of a numeric option. NaN and +-inf are outside every interval (an infinite
+// end is only ever open); integer only changes the wording of the message.
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
+struct Range {
+  double lo, hi;
+  bool lo_open = false, hi_open = false, integer = false;
+};
+
+// The one range check of every numeric option: throws UsageError
+// "--NAME must be a number in [lo, hi) (got V)" unless value lies in r.
+void CheckOption(const std::string& name, double value, const Range& r);
+
+// Range checks of the parsed options; each throws UsageError naming the option and its range.
+void ValidateDataOptions(const TrainConfig& c);
+void ValidateModelOptions(const ModelOptions& m);
 void ValidateTrainConfig(const TrainConfig& c, int threads);
 
 // The outputs of `train` (--metrics, --save-model, --checkpoint-dir) are usable: throws UsageError

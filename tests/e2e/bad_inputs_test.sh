@@ -41,13 +41,26 @@ run_case() {
     cp "$CORPUS/$file" "$dir/idx/$role"
     named="$dir/idx/$role"
     args=${args//"@IDX:$role@"/"$dir/idx"}
+  elif [[ $args =~ @NODE:([a-z-]+)(:([a-z0-9_./-]+))?@ ]]; then
+    # A special file made for this case inside its own directory, never a real /dev path:
+    # chardev (mknod c 1 5, a /dev/zero), link-chardev (a symbolic link to one), dir, and
+    # fifo:FILE (a FIFO that a background cat fills with corpus FILE).
+    local kind=${BASH_REMATCH[1]} feed=${BASH_REMATCH[3]} token=${BASH_REMATCH[0]}
+    named="$dir/node-$kind"
+    case $kind in
+      chardev) mknod "$named" c 1 5 ;;
+      link-chardev) mknod "$dir/zero" c 1 5 && ln -s "$dir/zero" "$named" ;;
+      dir) mkdir "$named" ;;
+      fifo) mkfifo "$named" && { cat "$CORPUS/$feed" >"$named" 2>/dev/null & } ;;
+    esac || { fail "$name: cannot make the $kind node (mknod needs root)"; return; }
+    args=${args//"$token"/"$named"}
   elif [ "$file" != - ]; then
     named="$CORPUS/$file"
   fi
   args=${args//@FILE@/"$CORPUS/$file"}
   args=${args//@GOOD@/"$GOOD"}
   args=${args//@OUT@/"$out"}
-  [ "$names" != - ] && named=${names//@OUT@/"$out"}
+  [ "$names" != - ] && named=${names//@OUT@/"$out"} && named=${named//@GOOD@/"$GOOD"}
   local argv
   read -ra argv <<<"$args"
   # A bad input must fail before anything is written: give train every output it can make.
@@ -95,6 +108,8 @@ run_case() {
   else
     [ -e "$named" ] || [ -e "$named.tmp" ] && problems+=("partial output at $named")
   fi
+  # A FIFO's writer that nobody read from: end it (the open blocks until a reader comes).
+  [ -p "$dir/node-fifo" ] && { timeout 2 cat "$dir/node-fifo" >/dev/null 2>&1 || true; }
 
   local what="$name$([ "$np" -gt 1 ] && echo " (np=$np)"): $(printf '%s ' "${argv[@]}" | sed "s|$CORPUS/||g; s|$WORK/||g")"
   if [[ ,$flags, == *,bug,* ]]; then

@@ -25,6 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     dpmlp::po::variables_map vm;
     if (!dpmlp::ParseCommandLine("train", "[options]", opts, 3, argv, &vm, false)) return 0;
     dpmlp::ValidateTrainConfig(cfg, threads);
+    dpmlp::ValidateModelOptions(mopts);
     dpmlp::ParseLayers(mopts.layers);
     dpmlp::ParseActivation(mopts.activation);
     if (mopts.output != "auto") dpmlp::ParseOutput(mopts.output);
