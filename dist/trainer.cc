@@ -12,6 +12,7 @@
 #include "core/rng.h"
 #include "dist/checkpoint_state.h"
 #include "dist/grad_exchange.h"
+#include "dist/metrics_file.h"
 #include "dist/progress.h"
 #include "dist/shard.h"
 #include "dist/signals.h"
@@ -224,6 +225,13 @@ struct Trainer::Impl {
       pb::Model bm;
       bm.ParseFromString(best);
       state.best_params = ModelFromProto(bm, BestModelPath()).params;
+    }
+    if (!cfg.metrics_path.empty()) {
+      int dropped = 0;
+      OnRankZero([&] { dropped = DropMetricsAfterEpoch(cfg.metrics_path, pos.epoch()); });
+      if (dropped > 0)
+        Say("resume: removed %d line(s) past epoch %lld from %s (the interrupted attempt's)\n",
+            dropped, (long long)pos.epoch(), cfg.metrics_path.c_str());
     }
     Say("resumed from %s at step %lld (epoch %lld, %lld samples into it; saved by %d rank(s); "
         "parsed in %.1f ms)\n",
