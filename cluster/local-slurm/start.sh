@@ -1,50 +1,54 @@
 #!/usr/bin/env bash
-# Start a single-node Slurm on this machine (munged, slurmctld and slurmd from Debian's slurm-wlm
-# and munge packages) for trying out cluster/slurm/train.sbatch and for tests/cluster.
+# Start a real Slurm on this machine (munged, slurmctld and slurmd from Debian's slurm-wlm and
+# munge packages) for trying out cluster/slurm/train.sbatch and for tests/cluster.
 #
-#   eval "$(cluster/local-slurm/start.sh)"    # starts it and sets SLURM_CONF in this shell
-#   sbatch ... ; squeue ; sinfo
-#   cluster/local-slurm/stop.sh               # kills the daemons, removes the directory
+#   eval "$(cluster/local-slurm/start.sh --nodes 3)"   # 3 nodes; sets SLURM_CONF etc. in this shell
+#   sbatch -N 3 cluster/slurm/train.sbatch ; squeue ; sinfo
+#   cluster/local-slurm/node.sh node2 kill             # fault injection, see node.sh
+#   cluster/local-slurm/stop.sh                        # kills everything, removes the directory
 #
-# Usage: start.sh [DIR]
-#   DIR  holds everything: munge key and socket, slurm.conf, controller state, slurmd spool, logs.
-#        Default: $DPMLP_SLURM_DIR, else ${TMPDIR:-/tmp}/dpmlp-slurm. Give stop.sh the same DIR.
+# Usage: start.sh [--nodes N] [DIR]
+#   --nodes N  1 (default): one node, the machine itself (no namespaces). N >= 2: N nodes, each a
+#              network namespace with its own hostname (node1..nodeN), address on a private
+#              bridge, slurmd and a decoy interface (decoy0) that the other nodes cannot reach;
+#              slurmctld in a namespace of its own (host ctl); this shell gets a link to the
+#              bridge, as a login node. Needs network namespaces (ip netns); fails if there are none.
+#   DIR        holds everything: munge key and socket, slurm.conf, controller state, spool, logs.
+#              Default: $DPMLP_SLURM_DIR, else ${TMPDIR:-/tmp}/dpmlp-slurm. Give stop.sh the same DIR.
 # Environment:
-#   DPMLP_SLURM_PORT  slurmctld port, slurmd uses the next one (default 16817; Slurm's own defaults
-#                     6817/6818 are left to a system Slurm).
+#   DPMLP_SLURM_PORT      slurmctld port, slurmd uses the next one (default 16817; Slurm's own
+#                         defaults 6817/6818 are left to a system Slurm)
+#   DPMLP_CLUSTER_SUBNET  first three octets of the multi-node cluster's /24 (default derived from
+#                         DIR, 10.200-249.x; one not already routed on this machine)
 #
 # Needs root (slurmd starts jobs as the submitting user); installs slurm-wlm and munge with apt-get
-# when they are missing. Only the `export SLURM_CONF=...` line goes to stdout; progress and, on
-# failure, the daemon logs go to stderr. Running it again while the Slurm in DIR is up just prints
-# the export line.
+# when they are missing. Only export lines go to stdout (SLURM_CONF; for N >= 2 also
+# DPMLP_CLUSTER, the directory node.sh uses, and DPMLP_NET, the cluster network for
+# train.sbatch and launch.sh); progress and, on failure, the daemon logs go to stderr. Running it
+# again while the Slurm in DIR is up just prints the export lines.
 set -euo pipefail
 
-dir=$(realpath -m -- "${1:-${DPMLP_SLURM_DIR:-${TMPDIR:-/tmp}/dpmlp-slurm}}")
-port=${DPMLP_SLURM_PORT:-16817}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=common.sh
+source "$here/common.sh"
 
-log() { echo "local-slurm: $*" >&2; }
-die() { log "error: $*"; exit 1; }
+nodes=1 dir_arg=''
+while (($#)); do
+  case $1 in
+    --nodes) [[ $# -ge 2 ]] || die "--nodes needs a value"; nodes=$2; shift 2 ;;
+    --nodes=*) nodes=${1#--nodes=}; shift ;;
+    -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    -*) die "unknown option '$1'" ;;
+    *) [[ -z $dir_arg ]] || die "more than one DIR given"; dir_arg=$1; shift ;;
+  esac
+done
+[[ $nodes =~ ^[1-9][0-9]?$ ]] || die "--nodes must be 1 to 99, not '$nodes'"
+dir=$(cluster_dir "$dir_arg")
+port=${DPMLP_SLURM_PORT:-16817}
+conf=$dir/slurm.conf
+export SLURM_CONF=$conf
 
 [[ $EUID -eq 0 ]] || die "must run as root (slurmd launches jobs as the submitting user)"
-
-install_packages() {
-  local missing=()
-  command -v slurmctld >/dev/null || missing+=(slurm-wlm)
-  command -v munged >/dev/null || missing+=(munge)
-  ((${#missing[@]})) || return 0
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -q "${missing[@]}" >&2; then
-    apt-get update -q >&2
-    apt-get install -y -q "${missing[@]}" >&2
-  fi
-}
-
-# alive PIDFILE NAME: the pid in PIDFILE runs the NAME daemon.
-alive() { [[ -s $1 && $(readlink "/proc/$(cat "$1")/exe" 2>/dev/null) == */"$2"* ]]; }
-
-node_state() { sinfo -h -n "$host" -o %T 2>/dev/null | head -n1; }
 
 show_logs() {
   local f
@@ -62,60 +66,19 @@ fail() {
   exit 1
 }
 
-install_packages
-host=$(hostname -s)
-conf=$dir/slurm.conf
-export SLURM_CONF=$conf
-
-if alive "$dir/run/slurmctld.pid" slurmctld && alive "$dir/run/slurmd.pid" slurmd; then
-  log "already running in $dir"
-  echo "export SLURM_CONF=$conf"
-  exit 0
-fi
-"$here/stop.sh" "$dir" >&2  # leftovers of a half-started or crashed instance
-
-mkdir -p "$dir"/{munge,state,spool,log,run}
-# munged only serves a socket that every user can reach: all directories above it need o+x.
-d=$dir
-while [[ $d != / ]]; do
-  d=$(dirname "$d")
-  (($(stat -c %#a "$d") & 1)) ||
-    fail "munged needs every directory above its socket searchable by all; chmod o+x $d or pick another DIR"
-done
-# munged insists: key directory private, socket directory searchable by all.
-chmod 755 "$dir" "$dir/run"
-chmod 700 "$dir/munge"
-
-# --- munge: own key, socket and logs, so a system munged (if any) is not touched.
-key=$dir/munge/munge.key
-sock=$dir/run/munge.socket
-head -c 1024 /dev/urandom >"$key"
-chmod 400 "$key"
-munged --key-file="$key" --socket="$sock" --pid-file="$dir/run/munged.pid" \
-  --log-file="$dir/log/munged.log" --seed-file="$dir/munge/munged.seed" ||
-  fail "munged did not start"
-munge -n -S "$sock" | unmunge -S "$sock" >/dev/null || fail "munge round trip failed"
-
-# --- slurm.conf: the hardware line comes from slurmd -C (CPUs, sockets, cores, threads, RealMemory).
-hardware=$(slurmd -C | sed -n 's/^NodeName=[^ ]* //p')
-[[ -n $hardware ]] || fail "slurmd -C printed no node line"
-cat >"$conf" <<EOF
-# Generated by cluster/local-slurm/start.sh: single-node Slurm for testing; all state in $dir.
-ClusterName=dpmlp-local
-SlurmctldHost=$host(127.0.0.1)
+# Lines of slurm.conf that both kinds of cluster share.
+common_conf() {
+  cat <<EOF
 SlurmctldPort=$port
 SlurmdPort=$((port + 1))
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$sock
+AuthInfo=socket=$dir/run/munge.socket
 StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/run/slurmctld.pid
-SlurmdPidFile=$dir/run/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
 # No cgroups here: track job processes through /proc, no task binding by Slurm.
@@ -133,23 +96,64 @@ SelectTypeParameters=CR_Core
 MpiDefault=none
 JobRequeue=1
 ReturnToService=2
-SlurmdTimeout=300
 KillWait=10
 MailProg=/bin/true
+EOF
+}
+
+# wait_idle COUNT: waits until COUNT nodes are idle.
+wait_idle() {
+  local idle=0
+  for _ in $(seq 120); do
+    idle=$(sinfo -h -N -t idle -o %N 2>/dev/null | sort -u | wc -l)
+    ((idle >= $1)) && return 0
+    alive "$dir/run/slurmctld.pid" slurmctld || fail "slurmctld exited"
+    sleep 0.25
+  done
+  fail "only $idle of $1 nodes idle after 30 s"
+}
+
+install_packages
+
+if ((nodes >= 2)); then
+  # shellcheck source=multi.sh
+  source "$here/multi.sh"
+  start_multi
+  exit 0
+fi
+
+# --- One node: the machine itself.
+host=$(hostname -s)
+if alive "$dir/run/slurmctld.pid" slurmctld && alive "$dir/run/slurmd.pid" slurmd; then
+  log "already running in $dir"
+  echo "export SLURM_CONF=$conf"
+  exit 0
+fi
+"$here/stop.sh" "$dir" >&2  # leftovers of a half-started or crashed instance
+mkdir -p "$dir"/{state,spool,log,run}
+start_munged "$dir" || fail "munge"
+
+# The hardware line comes from slurmd -C (CPUs, sockets, cores, threads, RealMemory).
+hardware=$(slurmd -C | sed -n 's/^NodeName=[^ ]* //p')
+[[ -n $hardware ]] || fail "slurmd -C printed no node line"
+{
+  echo "# Generated by cluster/local-slurm/start.sh: single-node Slurm for testing; all state in $dir."
+  echo "ClusterName=dpmlp-local"
+  echo "SlurmctldHost=$host(127.0.0.1)"
+  common_conf
+  cat <<EOF
+SlurmdSpoolDir=$dir/spool
+SlurmdPidFile=$dir/run/slurmd.pid
+SlurmdLogFile=$dir/log/slurmd.log
+SlurmdTimeout=300
 NodeName=$host NodeAddr=127.0.0.1 $hardware State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
+} >"$conf"
 
 slurmctld -f "$conf" || fail "slurmctld did not start"
 slurmd -f "$conf" || fail "slurmd did not start"
-
-for _ in $(seq 120); do
-  state=$(node_state)
-  [[ $state == idle ]] && break
-  alive "$dir/run/slurmctld.pid" slurmctld || fail "slurmctld exited"
-  sleep 0.5
-done
-[[ ${state:-} == idle ]] || fail "node $host is '${state:-unknown}', not idle, after 60 s"
+wait_idle 1
 
 log "up: node $host idle, state in $dir (stop with: $here/stop.sh $dir)"
 echo "export SLURM_CONF=$conf"

@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# Stop the single-node Slurm started by start.sh and remove its directory. Idempotent: a missing
-# directory or already dead daemons are fine.
+# Stop the Slurm started by start.sh (one node or --nodes N) and remove its directory. Idempotent
+# and safe after a failed start: a missing directory, already dead daemons or a half-built
+# namespace cluster are fine.
 #
 # Usage: stop.sh [DIR]   (same DIR and default as start.sh)
 #
-# Jobs still in the system are cancelled first and given KillWait to end, so that no slurmstepd
-# or job process outlives the daemons; then slurmd, slurmctld and munged are stopped by the pids
-# in DIR/run.
+# Jobs still in the system are cancelled first and given a little time to end; then the daemons
+# are stopped by the pids in DIR/run. A multi-node cluster's namespaces (found by the name prefix
+# derived from DIR, see common.sh) are emptied with SIGKILL and deleted, with the login link.
 set -euo pipefail
 
-dir=$(realpath -m -- "${1:-${DPMLP_SLURM_DIR:-${TMPDIR:-/tmp}/dpmlp-slurm}}")
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=common.sh
+source "$here/common.sh"
+dir=$(cluster_dir "${1:-}")
+prefix=$(cluster_prefix "$dir")
 
-log() { echo "local-slurm: $*" >&2; }
+# Namespaces are looked for even without DIR: they may outlive a removed directory.
+if [[ -e $dir/cluster.env ]] || ip netns list 2>/dev/null | grep -q "^$prefix-"; then
+  # shellcheck source=multi.sh
+  source "$here/multi.sh"
+  stop_multi "$dir" "$prefix"
+  alive "$dir/run/munged.pid" munged && stop_pid "$(cat "$dir/run/munged.pid")" 5
+  rm -rf -- "$dir"
+  log "stopped; removed namespaces $prefix-* and $dir"
+  exit 0
+fi
 
 [[ -d $dir ]] || exit 0
 # Refuse to delete a directory that start.sh did not make (an empty one is fine).
@@ -21,26 +35,8 @@ if [[ -n $(ls -A "$dir") && ! -e $dir/slurm.conf && ! -d $dir/run ]]; then
 fi
 
 pid_of() { [[ -s $dir/run/$1.pid ]] && cat "$dir/run/$1.pid"; }
-# Alive and still that daemon (slurmctld runs as slurmctld-wlm): a stale pid file must not make
-# us kill whatever process got the number since.
-alive() {
-  local pid
-  pid=$(pid_of "$1") && [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == */"$1"* ]]
-}
-
 # Sends TERM, waits up to $2 seconds, then KILL.
-stop_daemon() {
-  local name=$1 wait_s=$2 pid
-  alive "$name" || return 0
-  pid=$(pid_of "$name")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq $((wait_s * 5))); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.2
-  done
-  log "$name ($pid) ignored SIGTERM; killing"
-  kill -KILL "$pid" 2>/dev/null || true
-}
+stop_daemon() { if alive "$dir/run/$1.pid" "$1"; then stop_pid "$(pid_of "$1")" "$2"; fi; }
 
 # Step daemons of this instance: slurmstepd runs in our log directory and writes our slurmd.log.
 stepds() {
@@ -57,7 +53,7 @@ stepds() {
 }
 
 export SLURM_CONF=$dir/slurm.conf
-if [[ -e $SLURM_CONF ]] && alive slurmctld && alive slurmd; then
+if [[ -e $SLURM_CONF ]] && alive "$dir/run/slurmctld.pid" slurmctld && alive "$dir/run/slurmd.pid" slurmd; then
   partition=$(sed -n 's/^PartitionName=\([^ ]*\).*/\1/p' "$SLURM_CONF")
   if [[ -n $(squeue -h -p "$partition" -o %i 2>/dev/null) ]]; then
     log "cancelling remaining jobs"
