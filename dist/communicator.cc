@@ -16,13 +16,25 @@
 
 namespace dpmlp {
 
-void LocalCommunicator::Abort(int code) { std::_Exit(code); }
-
-std::vector<std::string> LocalCommunicator::GatherHostnames() {
+std::string LocalHostName() {
   char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) std::strcpy(name, "?");
-  return {name};
+  if (gethostname(name, sizeof name - 1) != 0) return "?";
+  std::string host(name);
+  return host.substr(0, host.find('.'));
 }
+
+std::string Communicator::RanksOnHosts(const std::vector<int>& ranks) const {
+  std::string out;
+  for (int r : ranks) {
+    const std::string host = r < static_cast<int>(hosts_.size()) ? hosts_[r] : "?";
+    out += (out.empty() ? "rank " : ", rank ") + std::to_string(r) + " on " + host;
+  }
+  return out;
+}
+
+LocalCommunicator::LocalCommunicator() { hosts_ = {LocalHostName()}; }
+
+void LocalCommunicator::Abort(int code) { std::_Exit(code); }
 
 std::string DescribePlacement(const std::vector<std::string>& hosts) {
   std::vector<std::string> order;
@@ -108,6 +120,7 @@ class MpiCommunicator : public Communicator {
     // The watchdog's arrival notices travel on their own communicator, apart from the data.
     MPI_Comm_dup(MPI_COMM_WORLD, &watch_);
     MPI_Op_create(&Bf16Sum, /*commute=*/1, &bf16_sum_);
+    GatherHosts();
   }
   ~MpiCommunicator() override {
     int finalized = 0;
@@ -162,29 +175,20 @@ class MpiCommunicator : public Communicator {
     Wait(&req);
   }
   [[noreturn]] void Abort(int code) override {
+    // MPI_Abort hands the abort to the launcher's daemon, which tells every other node. With a
+    // node cut off, that can sit in TCP retransmission for many minutes; this rank then still
+    // ends after the grace, with the code it was asked to end with.
+    std::thread([code] {
+      std::this_thread::sleep_for(std::chrono::seconds(kAbortGraceSeconds));
+      std::fprintf(stderr, "dpmlp: MPI_Abort did not end this rank within %d s; exiting %d\n",
+                   kAbortGraceSeconds, code);
+      std::fflush(stderr);
+      std::_Exit(code);
+    }).detach();
     MPI_Abort(MPI_COMM_WORLD, code);
     std::_Exit(code);
   }
   const char* backend() const override { return "open-mpi"; }
-
- protected:
-  std::vector<std::string> GatherHostnames() override {
-    char mine[MPI_MAX_PROCESSOR_NAME] = {};
-    int len = 0;
-    MPI_Get_processor_name(mine, &len);
-    std::vector<char> all(static_cast<size_t>(size_) * MPI_MAX_PROCESSOR_NAME);
-    MPI_Request req;
-    Check(MPI_Iallgather(mine, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
-                         MPI_CHAR, MPI_COMM_WORLD, &req),
-          "MPI_Iallgather");
-    Wait(&req);
-    std::vector<std::string> hosts;
-    for (int r = 0; r < size_; ++r)
-      hosts.emplace_back(
-          &all[static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME],
-          strnlen(&all[static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME], MPI_MAX_PROCESSOR_NAME));
-    return hosts;
-  }
 
  private:
   void Reduce(void* data, size_t n, MPI_Datatype type, MPI_Op op) {
@@ -293,9 +297,11 @@ class MpiCommunicator : public Communicator {
     arrived[rank_] = true;
     DrainNotices(&arrived);
     std::string missing, present;
+    std::vector<int> lost;
     for (int r = 0; r < size_; ++r) {
       std::string& list = arrived[r] ? present : missing;
       list += (list.empty() ? "" : ",") + std::to_string(r);
+      if (!arrived[r]) lost.push_back(r);
     }
     if (missing.empty()) {
       // Every peer arrived and gave up first: this rank came late (it was stopped or starved),
@@ -314,10 +320,25 @@ class MpiCommunicator : public Communicator {
     std::fprintf(stderr,
                  "[rank %d] dpmlp: error: collective timeout at %s: waited %.0f s "
                  "(--collective-timeout) for "
-                 "rank(s) %s that did not arrive (arrived: %s); ending the job\n",
-                 rank_, WatchContext().c_str(), waited, missing.c_str(), present.c_str());
+                 "rank(s) %s that did not arrive (arrived: %s); lost: %s; ending the job\n",
+                 rank_, WatchContext().c_str(), waited, missing.c_str(), present.c_str(),
+                 RanksOnHosts(lost).c_str());
     std::fflush(stderr);
     Abort(kExitStalled);
+  }
+
+  // Every rank's host name, in rank order, fixed-width so one allgather does it.
+  void GatherHosts() {
+    constexpr int kWidth = 64;
+    std::string mine = LocalHostName().substr(0, kWidth - 1);
+    mine.resize(kWidth, '\0');
+    std::vector<char> all(static_cast<size_t>(kWidth) * size_);
+    Check(
+        MPI_Allgather(mine.data(), kWidth, MPI_CHAR, all.data(), kWidth, MPI_CHAR, MPI_COMM_WORLD),
+        "MPI_Allgather");
+    hosts_.clear();
+    for (int r = 0; r < size_; ++r)
+      hosts_.emplace_back(all.data() + static_cast<size_t>(r) * kWidth);
   }
 
   static constexpr int kArrivedTag = 7;

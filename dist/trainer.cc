@@ -13,6 +13,7 @@
 #include "core/rng.h"
 #include "dist/checkpoint_state.h"
 #include "dist/grad_exchange.h"
+#include "dist/metrics_file.h"
 #include "dist/progress.h"
 #include "dist/shard.h"
 #include "dist/signals.h"
@@ -304,6 +305,13 @@ struct Trainer::Impl {
       bm.ParseFromString(best);
       state.best_params = ModelFromProto(bm, BestModelPath()).params;
     }
+    if (!cfg.metrics_path.empty()) {
+      int dropped = 0;
+      OnRankZero([&] { dropped = DropMetricsAfterEpoch(cfg.metrics_path, pos.epoch()); });
+      if (dropped > 0)
+        Say("resume: removed %d line(s) past epoch %lld from %s (the interrupted attempt's)\n",
+            dropped, (long long)pos.epoch(), cfg.metrics_path.c_str());
+    }
     Say("resumed from %s at step %lld (epoch %lld, %lld samples into it; saved by %d rank(s); "
         "parsed in %.1f ms)\n",
         path.c_str(), (long long)pos.step(), (long long)pos.epoch() + 1,
@@ -482,7 +490,7 @@ TrainSummary Trainer::Impl::Run() {
     m.set_step(pos.step());
     m.set_lr(pos.lr());
     m.set_world_size(world);
-    for (const std::string& h : comm.Hostnames()) m.add_rank_hosts(h);
+    for (const std::string& h : comm.hosts()) m.add_rank_hosts(h);
     m.set_samples(static_cast<int32_t>(pos.epoch_samples()));
     const double es = std::max(1.0, pos.epoch_samples());
     m.set_train_loss(pos.epoch_loss_sum() / es);

@@ -43,6 +43,14 @@ TEST(CommunicatorTest, WorldMatchesTheLauncher) {
   EXPECT_EQ(c.size(), std::atoi(env));
 }
 
+// Every rank holds every rank's host name; here all ranks share this host.
+TEST(CommunicatorTest, HostsAreGatheredInRankOrder) {
+  Communicator& c = World();
+  ASSERT_EQ(c.hosts().size(), static_cast<size_t>(c.size()));
+  for (const std::string& h : c.hosts()) EXPECT_EQ(h, LocalHostName());
+  EXPECT_EQ(c.RanksOnHosts({0}), "rank 0 on " + LocalHostName());
+}
+
 TEST(CommunicatorTest, AllreduceSumFloat) {
   Communicator& c = World();
   for (size_t n : kSizes) {
