@@ -9,6 +9,7 @@
 #include <functional>
 #include <numeric>
 
+#include "core/regularize.h"
 #include "core/rng.h"
 #include "dist/checkpoint_state.h"
 #include "dist/grad_exchange.h"
@@ -212,6 +213,8 @@ struct Trainer::Impl {
     net.params() = m.params;
     opt.velocity() = TensorsToFlat(spec, ck.velocity(), path);
     pos = ck.position();
+    state.average.clear();
+    if (pos.average_count() > 0) state.average = TensorsToFlat(spec, ck.average(), path);
     if (pos.position_in_epoch() > static_cast<int64_t>(data.train.size))
       throw CollectiveError(
           kExitUsage, path + ": position in epoch " + std::to_string(pos.position_in_epoch()) +
@@ -268,6 +271,37 @@ struct Trainer::Impl {
     return buf;
   }
 
+  // --average-epochs: after each step of the last K epochs, fold the parameters into the mean.
+  void UpdateAverage() {
+    if (cfg.average_epochs <= 0 || pos.epoch() < cfg.epochs - cfg.average_epochs) return;
+    const std::vector<float>& p = net.params();
+    if (state.average.size() != p.size()) state.average.assign(p.size(), 0.0f);
+    pos.set_average_count(pos.average_count() + 1);
+    UpdateRunningMean(p.data(), p.size(), pos.average_count(), state.average.data());
+  }
+
+  // The epoch-end figures of the averaged parameters (once there are any) into m; returns the
+  // text for the epoch line.
+  std::string EvaluateAverage(pb::EpochMetrics* m) {
+    if (pos.average_count() == 0) return "";
+    const bool cls = data.test.is_classification();
+    std::swap(net.params(), state.average);
+    const EvalResult t = EvaluateSharded(comm, net, data.test, data.transform, x.data(),
+                                         labels.data(), targets.data());
+    m->set_avg_test_loss(t.loss);
+    cls ? m->set_avg_test_accuracy(t.accuracy) : m->set_avg_test_mse(t.mse);
+    std::string text = "  avg test " + Describe(t);
+    if (data.val.size > 0) {
+      const EvalResult v = EvaluateSharded(comm, net, data.val, data.transform, x.data(),
+                                           labels.data(), targets.data());
+      m->set_avg_val_loss(v.loss);
+      cls ? m->set_avg_val_accuracy(v.accuracy) : m->set_avg_val_mse(v.mse);
+      text += "  avg val " + Describe(v);
+    }
+    std::swap(net.params(), state.average);
+    return text;
+  }
+
   TrainSummary Run();
 };
 
@@ -320,12 +354,14 @@ TrainSummary Trainer::Impl::Run() {
       GatherInputs(data.train, ids, rows, data.transform, cfg.augment, pos.epoch(), x.data());
       GatherTargets(data.train, ids, rows, cls ? labels.data() : nullptr,
                     cls ? nullptr : targets.data());
+      ApplyInputDropout(cfg.input_dropout, cfg.seed, pos.step(), ids, static_cast<size_t>(rows),
+                        spec.input_dim, x.data());
       DropoutSpec dropout = base_dropout;
       dropout.step = pos.step();
       dropout.sample_ids = ids;
       net.Forward(x.data(), rows, cfg.dropout > 0 ? &dropout : nullptr);
-      const BatchStats st =
-          net.Loss(rows, cls ? labels.data() : nullptr, cls ? nullptr : targets.data(), true);
+      const BatchStats st = net.Loss(rows, cls ? labels.data() : nullptr,
+                                     cls ? nullptr : targets.data(), true, cfg.label_smoothing);
       tail[kLossSum] = static_cast<float>(st.loss_sum);
       tail[kCount] = static_cast<float>(st.count);
       tail[kCorrect] = static_cast<float>(st.correct);
@@ -367,6 +403,7 @@ TrainSummary Trainer::Impl::Run() {
       pos.set_epoch_loss_sum(pos.epoch_loss_sum() + loss_sum);
       pos.set_epoch_correct(pos.epoch_correct() + tail[kCorrect]);
       pos.set_epoch_samples(pos.epoch_samples() + b);
+      UpdateAverage();
       epoch_samples_here += b;
       compute_s += std::chrono::duration<double>(t1 - t0).count() + Since(t2);
       comm_s += std::chrono::duration<double>(t2 - t1).count();
@@ -440,6 +477,7 @@ TrainSummary Trainer::Impl::Run() {
         }
       }
     }
+    val_text += EvaluateAverage(&m);
     Say("epoch %lld/%d  step %lld  train loss %.4f  test %s%s  lr %.4g  %.1fk samples/s  "
         "(compute %.2fs, comm %.2fs, world %d)\n",
         (long long)pos.epoch() + 1, cfg.epochs, (long long)pos.step(), m.train_loss(),
@@ -464,6 +502,13 @@ TrainSummary Trainer::Impl::Run() {
   if (cfg.early_stop_patience > 0 && !state.best_params.empty()) {
     summary.params = state.best_params;
     net.params() = state.best_params;
+  }
+  if (pos.average_count() > 0) {
+    Say("weight averaging: the final model is the mean of the parameters after the last %lld "
+        "steps\n",
+        (long long)pos.average_count());
+    summary.params = state.average;
+    net.params() = state.average;
   }
   if (!cfg.save_model_path.empty())
     OnRankZero([&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });

@@ -97,8 +97,19 @@ po::options_description TrainingOptions(TrainConfig* c, int* threads) {
       "max shift, pixels")(
       "augment-rotate",
       po::value(&c->augment.max_rotate_deg)->default_value(c->augment.max_rotate_deg),
-      "max rotation, degrees")("metrics", po::value(&c->metrics_path),
-                               "append one JSON object per epoch to this file")(
+      "max rotation, degrees")("augment-flip", po::bool_switch(&c->augment.flip),
+                               "mirror images left-right with probability 1/2")(
+      "erase-prob", po::value(&c->augment.erase_prob)->default_value(0.0),
+      "random erasing: probability of blanking a random box of an image")(
+      "erase-max-area", po::value(&c->augment.erase_max_area)->default_value(0.25),
+      "random erasing: largest box, as a fraction of the image (smallest 0.02)")(
+      "input-dropout", po::value(&c->input_dropout)->default_value(0.0),
+      "dropout probability on input features")(
+      "label-smoothing", po::value(&c->label_smoothing)->default_value(0.0),
+      "train against (1-e) one-hot + e/classes (softmax cross-entropy)")(
+      "average-epochs", po::value(&c->average_epochs)->default_value(0),
+      "final model = mean of the parameters after every step of the last K epochs (0: off)")(
+      "metrics", po::value(&c->metrics_path), "append one JSON object per epoch to this file")(
       "save-model", po::value(&c->save_model_path), "write the trained model here")(
       "progress", po::value(&c->progress)->default_value(c->progress), "auto | bar | lines | off")(
       "collective-timeout", po::value(&c->collective_timeout)->default_value(c->collective_timeout),
@@ -256,6 +267,17 @@ void ValidateTrainConfig(const TrainConfig& c, int threads) {
     fail("--augment-shift must be in [0, 10]");
   if (c.augment.max_rotate_deg < 0 || c.augment.max_rotate_deg > 90)
     fail("--augment-rotate must be in [0, 90]");
+  if (!(c.augment.erase_prob >= 0 && c.augment.erase_prob <= 1))
+    fail("--erase-prob must be in [0, 1]");
+  if (!(c.augment.erase_max_area >= 0.02 && c.augment.erase_max_area <= 1))
+    fail("--erase-max-area must be in [0.02, 1]");
+  if (!(c.input_dropout >= 0 && c.input_dropout < 1)) fail("--input-dropout must be in [0, 1)");
+  if (!(c.label_smoothing >= 0 && c.label_smoothing < 1))
+    fail("--label-smoothing must be in [0, 1)");
+  if (c.average_epochs < 0 || c.average_epochs > c.epochs)
+    fail("--average-epochs must be in [0, --epochs]");
+  if (c.average_epochs > 0 && c.early_stop_patience > 0)
+    fail("--average-epochs and --early-stop-patience do not go together (which model to keep?)");
   if (c.checkpoint_every < 0 || c.checkpoint_every_seconds < 0)
     fail("--checkpoint-every* must not be negative");
   if (c.keep < 1) fail("--keep must be at least 1");
