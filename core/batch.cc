@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/regularize.h"
 #include "core/rng.h"
 #include "core/simd.h"
 
@@ -185,8 +186,11 @@ DPMLP_SIMD_CLONES void GatherInputs(const Dataset& d, const size_t* idx, size_t 
     throw InternalError("GatherInputs: transform has " + std::to_string(t.shift.size()) +
                         " features, " + d.source + " has " + std::to_string(dim));
   }
-  const bool augment = aug.enabled && d.has_pixels() && d.image_height > 0 &&
-                       static_cast<size_t>(d.image_height) * d.image_width == dim;
+  const bool image = d.has_pixels() && d.image_height > 0 &&
+                     static_cast<size_t>(d.image_height) * d.image_width == dim;
+  const bool augment = aug.enabled && image;
+  const bool flip = aug.flip && image, erase = aug.erase_prob > 0 && image;
+  const int h = d.image_height, w = d.image_width;
   const float* shift = t.shift.data();
   const float* scale = t.scale.data();
   for (size_t r = 0; r < rows; ++r) {
@@ -202,15 +206,22 @@ DPMLP_SIMD_CLONES void GatherInputs(const Dataset& d, const size_t* idx, size_t 
       const uint8_t* next = d.pixels.data() + idx[r + 1] * dim;
       for (size_t k = 0; k < dim; k += 64) __builtin_prefetch(next + k);
     }
+    const bool mirrored = flip && DrawFlip(aug, epoch, i);
     if (augment) {
       AugmentImage(d.pixels.data() + i * dim, d.image_height, d.image_width,
                    DrawAugmentParams(aug, epoch, i), dst);
+      if (mirrored)
+        for (int y = 0; y < h; ++y) std::reverse(dst + y * w, dst + (y + 1) * w);
+      NormalizeRow(dst, shift, scale, dim, dst);
+    } else if (mirrored) {
+      FlipImage(d.pixels.data() + i * dim, h, w, dst);
       NormalizeRow(dst, shift, scale, dim, dst);
     } else if (d.has_pixels()) {
       NormalizeRow(d.pixels.data() + i * dim, shift, scale, dim, dst);
     } else {
       NormalizeRow(d.values.data() + i * dim, shift, scale, dim, dst);
     }
+    if (erase) EraseImage(DrawEraseBox(aug, epoch, i, h, w), w, 0.0f, dst);
   }
 }
 

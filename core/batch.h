@@ -28,10 +28,15 @@ struct InputTransform {
 InputTransform FitInputTransform(const Dataset& train, const std::string& kind);
 
 struct AugmentOptions {
-  bool enabled = false;
+  bool enabled = false;          // shifts and rotations
   float max_shift = 2.0f;        // pixels, in x and in y
   float max_rotate_deg = 10.0f;  // degrees, about the image centre
+  bool flip = false;             // mirror left-right with probability 1/2 (core/regularize.h)
+  double erase_prob = 0.0;       // random erasing: probability per image (core/regularize.h)
+  double erase_max_area = 0.25;  // largest erased fraction of the image
   uint64_t seed = 0;
+  // Whether any of the image transforms is on.
+  bool any() const { return enabled || flip || erase_prob > 0; }
 };
 
 // One sample's augmentation: the image content moves by (dx, dy) pixels (+x right, +y down) after
@@ -50,7 +55,8 @@ AugmentParams DrawAugmentParams(const AugmentOptions& aug, int64_t epoch, size_t
 void AugmentImage(const uint8_t* src, int h, int w, const AugmentParams& p, float* dst);
 
 // Writes rows x input_dim floats (row-major) for samples idx[0..rows) of d: augmentation (when
-// enabled and d holds images; ignored otherwise), then normalisation with t.
+// enabled and d holds images; ignored otherwise): shift and rotation, then the left-right flip,
+// then normalisation with t, then random erasing (the erased box becomes 0, the mean input).
 // Throws InternalError on an index out of range or a transform of the wrong size.
 void GatherInputs(const Dataset& d, const size_t* idx, size_t rows, const InputTransform& t,
                   const AugmentOptions& aug, int64_t epoch, float* out);

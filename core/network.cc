@@ -285,7 +285,8 @@ void Network<T>::Forward(const T* x, int rows, const DropoutSpec* dropout) {
 }
 
 template <typename T>
-BatchStats Network<T>::Loss(int rows, const int32_t* labels, const T* targets, bool want_grad) {
+BatchStats Network<T>::Loss(int rows, const int32_t* labels, const T* targets, bool want_grad,
+                            double label_smoothing) {
   const int l = spec_.num_layers() - 1;
   const int n = spec_.output_dim;
   const T* z = z_[l];
@@ -293,6 +294,8 @@ BatchStats Network<T>::Loss(int rows, const int32_t* labels, const T* targets, b
   T* d = d_[l];
   BatchStats st;
   st.count = rows;
+  // Smoothing needs a class distribution: softmax outputs and labels.
+  const double smooth = labels && n > 1 ? label_smoothing : 0.0;
   for (int r = 0; r < rows; ++r) {
     const T* zr = z + static_cast<size_t>(r) * n;
     const T* ar = a + static_cast<size_t>(r) * n;
@@ -311,14 +314,22 @@ BatchStats Network<T>::Loss(int rows, const int32_t* labels, const T* targets, b
         const T m = *std::max_element(zr, zr + n);
         double sum = 0.0;
         for (int j = 0; j < n; ++j) sum += std::exp(double(zr[j] - m));
-        if (labels) {
+        if (labels && smooth > 0) {
+          // -sum_j t_j log p_j with t = (1-e) one_hot + e/n, and sum_j t_j = 1.
+          double zsum = 0.0;
+          for (int j = 0; j < n; ++j) zsum += double(zr[j] - m);
+          loss = std::log(sum) - (1.0 - smooth) * double(zr[label] - m) - smooth / n * zsum;
+        } else if (labels) {
           loss = std::log(sum) - double(zr[label] - m);
         } else {
           for (int j = 0; j < n; ++j)
             loss -= double(target(j)) * (double(zr[j] - m) - std::log(sum));
         }
         if (want_grad)
-          for (int j = 0; j < n; ++j) dr[j] = ar[j] - target(j);
+          for (int j = 0; j < n; ++j)
+            dr[j] = ar[j] - (labels && smooth > 0
+                                 ? T((1.0 - smooth) * (j == label ? 1 : 0) + smooth / n)
+                                 : target(j));
         break;
       }
       case LossKind::kBinaryCrossEntropy:

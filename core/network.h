@@ -94,8 +94,11 @@ class Network {
   const T* pre_activation(int l) const { return z_[l]; }
 
   // Loss of the last Forward against labels (classification) or targets (rows x output_dim).
-  // With want_grad, stores dC/dz of the output layer for Backward.
-  BatchStats Loss(int rows, const int32_t* labels, const T* targets, bool want_grad);
+  // With want_grad, stores dC/dz of the output layer for Backward. label_smoothing e (softmax
+  // cross-entropy on labels only) trains against (1-e)*one_hot + e/classes: loss and gradient
+  // both use the smoothed target; accuracy is unaffected.
+  BatchStats Loss(int rows, const int32_t* labels, const T* targets, bool want_grad,
+                  double label_smoothing = 0.0);
 
   // Writes the SUM over rows of per-sample gradients into grads() (overwriting them; the tail is
   // left to the caller). With a sink, tells it each span as it is final; a layer with more than

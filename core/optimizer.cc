@@ -152,4 +152,13 @@ double LrSchedule::At(int64_t step) const {
   return lr;
 }
 
+void UpdateRunningMean(const float* x, size_t n, int64_t count, float* mean) {
+  if (count <= 1) {
+    std::copy(x, x + n, mean);
+    return;
+  }
+  const float c = static_cast<float>(count);
+  for (size_t i = 0; i < n; ++i) mean[i] += (x[i] - mean[i]) / c;
+}
+
 }  // namespace dpmlp

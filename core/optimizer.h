@@ -47,6 +47,11 @@ class MomentumSgd {
   std::vector<uint8_t> decays_;  // 1 where weight decay applies
 };
 
+// Running mean for weight averaging (Polyak/SWA): with `mean` the mean of count-1 vectors, makes
+// it the mean of count by mean += (x - mean) / count; count == 1 copies x. Elementwise, in float,
+// so every rank computes the same bits from the same parameters.
+void UpdateRunningMean(const float* x, size_t n, int64_t count, float* mean);
+
 // Learning rate at a step: constant | step (x gamma every lr_step_epochs) | cosine (to min_lr at
 // the last step), each after an optional linear warmup. A pure function of the step, so
 // schedule state survives resume by construction.

@@ -17,6 +17,7 @@ enum class RngPurpose : uint64_t {
   kAugment = 4,
   kSynthetic = 5,
   kValidationSplit = 6,
+  kInputDropout = 7,
 };
 
 inline uint64_t SplitMix64(uint64_t x) {

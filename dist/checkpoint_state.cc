@@ -42,6 +42,12 @@ pb::TrainOptions OptionsToProto(const TrainConfig& c) {
   o.set_train_samples(c.train_samples);
   o.set_test_samples(c.test_samples);
   o.set_grad_wire(c.grad_wire);
+  o.set_augment_flip(c.augment.flip);
+  o.set_erase_prob(c.augment.erase_prob);
+  o.set_erase_max_area(c.augment.erase_max_area);
+  o.set_input_dropout(c.input_dropout);
+  o.set_label_smoothing(c.label_smoothing);
+  o.set_average_epochs(c.average_epochs);
   return o;
 }
 
@@ -53,6 +59,7 @@ pb::Checkpoint MakeCheckpoint(const ModelData& model, const TrainConfig& config,
   *ck.mutable_options() = OptionsToProto(config);
   *ck.mutable_position() = state.position;
   FlatToTensors(model.spec, state.velocity, ck.mutable_velocity());
+  if (!state.average.empty()) FlatToTensors(model.spec, state.average, ck.mutable_average());
   ck.set_seed(config.seed);
   ck.set_world_size(world_size);
   ck.set_momentum_form(config.sgd.nesterov ? "nesterov" : "classical");
@@ -68,8 +75,11 @@ pb::Checkpoint ParseCheckpoint(const std::string& payload, const std::string& so
                      std::to_string(ck.format_version()));
   const ModelData m = ModelFromProto(ck.model(), source);  // validates spec and parameters
   TensorsToFlat(m.spec, ck.velocity(), source + " (velocity)");
+  if (ck.position().average_count() > 0)
+    TensorsToFlat(m.spec, ck.average(), source + " (parameter average)");
   const pb::TrainingPosition& p = ck.position();
-  if (p.step() < 0 || p.epoch() < 0 || p.position_in_epoch() < 0 || p.samples_seen() < 0)
+  if (p.step() < 0 || p.epoch() < 0 || p.position_in_epoch() < 0 || p.samples_seen() < 0 ||
+      p.average_count() < 0)
     throw UsageError(source + ": negative training position");
   return ck;
 }

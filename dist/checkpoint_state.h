@@ -20,6 +20,7 @@ struct TrainingState {
   pb::TrainingPosition position;
   std::vector<float> velocity;
   std::vector<float> best_params;  // early stopping: the best model so far (may be empty)
+  std::vector<float> average;      // --average-epochs: mean of position.average_count steps
 };
 
 pb::Checkpoint MakeCheckpoint(const ModelData& model, const TrainConfig& config,

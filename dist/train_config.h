@@ -34,6 +34,9 @@ struct TrainConfig {
   double min_lr = 0.0;
 
   double dropout = 0.0;
+  double input_dropout = 0.0;    // inverted dropout on the inputs (core/regularize.h)
+  double label_smoothing = 0.0;  // softmax cross-entropy against (1-e) one_hot + e/classes
+  int average_epochs = 0;        // final model: mean of the parameters over the last K epochs
   AugmentOptions augment;
   double val_fraction = 0.0;
   int early_stop_patience = 0;

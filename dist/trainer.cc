@@ -1,7 +1,5 @@
 #include "dist/trainer.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -10,15 +8,15 @@
 #include <numeric>
 
 #include "core/atomic_file.h"
+#include "core/regularize.h"
 #include "core/rng.h"
 #include "dist/checkpoint_state.h"
 #include "dist/grad_exchange.h"
-#include "dist/metrics_file.h"
 #include "dist/progress.h"
 #include "dist/shard.h"
 #include "dist/signals.h"
+#include "dist/trainer_impl.h"
 #include "proto/checkpoint_dir.h"
-#include "proto/checkpoint_lock.h"
 #include "proto/framed_file.h"
 
 namespace dpmlp {
@@ -52,308 +50,8 @@ void CheckReplicasAgree(Communicator& comm, const std::vector<float>& params,
                                              differ + " hold parameters that differ from rank 0");
 }
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-double Since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-// Slots after the gradients in the allreduced buffer.
-enum Tail { kLossSum, kCount, kCorrect, kStopFlag, kCheckpointDue, kTailSize };
-
-}  // namespace
-
-struct Trainer::Impl {
-  Communicator& comm;
-  ModelSpec spec;
-  const TrainData& data;
-  TrainConfig cfg;
-  std::FILE* out;  // rank 0 only
-  Network<float> net;
-  MomentumSgd opt;
-  LrSchedule schedule;
-  Progress progress;
-  std::vector<size_t> perm;
-  std::vector<float> x, targets;
-  std::vector<int32_t> labels;
-  TrainingState state;
-  pb::TrainingPosition& pos = state.position;
-  int64_t steps_per_epoch = 1;
-  int64_t watched_step = 0;  // the step the watchdog names when a rank does not arrive
-  int64_t max_shard = 1;
-  std::unique_ptr<CheckpointDirLock> lock;  // rank 0, with --checkpoint-dir
-  std::unique_ptr<CheckpointPruner> pruner;
-  std::vector<std::string> output_failures;  // outputs that failed; the run ends with exit 4
-
-  Impl(Communicator& c, const ModelSpec& s, const TrainData& d, const TrainConfig& config)
-      : comm(c),
-        spec(s),
-        data(d),
-        cfg(config),
-        out(c.rank() == 0 ? stdout : nullptr),
-        net(s, static_cast<int>((config.batch_size + c.size() - 1) / c.size()), kTailSize),
-        opt(net.layout(), config.sgd),
-        progress(config.progress, c.rank() == 0) {
-    const int64_t n = static_cast<int64_t>(d.train.size);
-    steps_per_epoch = std::max<int64_t>(1, (n + cfg.batch_size - 1) / cfg.batch_size);
-    max_shard = net.max_rows();
-    perm.resize(d.train.size);
-    x.resize(static_cast<size_t>(max_shard) * s.input_dim);
-    targets.resize(static_cast<size_t>(max_shard) * s.output_dim);
-    labels.resize(max_shard);
-    schedule.kind = cfg.lr_schedule;
-    schedule.base_lr = cfg.lr;
-    schedule.gamma = cfg.lr_gamma;
-    schedule.step_epochs = cfg.lr_step_epochs;
-    schedule.warmup_epochs = cfg.warmup_epochs;
-    schedule.min_lr = cfg.min_lr;
-    schedule.steps_per_epoch = steps_per_epoch;
-    // The schedule spans --epochs; --max-steps only stops early, so a run cut short by it and
-    // resumed later follows exactly the same learning rates.
-    schedule.total_steps = steps_per_epoch * cfg.epochs;
-    pos.set_best_val_loss(INFINITY);
-    pos.set_best_epoch(-1);
-  }
-
-  template <typename... A>
-  void Say(const char* fmt, A... args) {
-    if (!out) return;
-    std::fprintf(out, fmt, args...);
-    std::fflush(out);
-  }
-
-  ModelData CurrentModel(const std::vector<float>& params) const {
-    ModelData m;
-    m.spec = spec;
-    m.transform = data.transform;
-    m.image_height = data.train.image_height;
-    m.image_width = data.train.image_width;
-    m.params = params;
-    return m;
-  }
-
-  // Rank 0 runs `write`; every rank learns whether it worked and throws the same error (with the
-  // code rank 0 got: 4 for I/O, 2 for a usage error) if not.
-  void OnRankZero(const std::function<void()>& write) {
-    std::string error;
-    if (comm.rank() == 0) {
-      try {
-        write();
-      } catch (const Error& e) {
-        error = std::string(1, e.code() == kExitUsage ? 'U' : 'I') + e.what();
-      }
-    }
-    comm.Broadcast(&error, 0);
-    if (!error.empty())
-      throw CollectiveError(error[0] == 'U' ? kExitUsage : kExitIo, error.substr(1));
-  }
-
-  // Runs an output step; an I/O failure is remembered (the run goes on to write what it can, then
-  // exits 4 naming every failure) instead of ending the run at once.
-  void Output(const std::function<void()>& write) {
-    try {
-      write();
-    } catch (const CollectiveError& e) {
-      if (e.code() != kExitIo) throw;
-      const std::string what = e.what();
-      if (std::find(output_failures.begin(), output_failures.end(), what) == output_failures.end())
-        output_failures.push_back(what);
-    }
-  }
-
-  // Rank 0: locks the checkpoint directory and repairs a metrics file cut by an interrupted write.
-  void OpenRunFiles() {
-    OnRankZero([&] {
-      if (!cfg.checkpoint_dir.empty()) {
-        lock = std::make_unique<CheckpointDirLock>(cfg.checkpoint_dir);
-        if (!lock->warning().empty()) Say("warning: %s\n", lock->warning().c_str());
-        auto check = [this](const std::string& path, const std::string& payload) {
-          const ModelData m = ModelFromProto(ParseCheckpoint(payload, path).model(), path);
-          if (!SpecMismatches(m.spec, spec).empty())
-            throw UsageError(path + ": a checkpoint of another model");
-        };
-        pruner = std::make_unique<CheckpointPruner>(
-            cfg.checkpoint_dir, cfg.keep, check,
-            [this](const std::string& w) { Say("warning: %s\n", w.c_str()); },
-            MaxCheckpointPayloadBytes(spec));
-      }
-      if (!cfg.metrics_path.empty()) {
-        const uint64_t dropped = DropPartialLastLine(cfg.metrics_path);
-        if (dropped > 0)
-          Say("metrics %s: removed a partial last line (%llu bytes) left by an interrupted "
-              "write\n",
-              cfg.metrics_path.c_str(), (unsigned long long)dropped);
-      }
-    });
-  }
-
-  void WriteCheckpoint() {
-    for (float v : net.params())
-      if (!std::isfinite(v))
-        throw CollectiveError(kExitDiverged,
-                              "step " + std::to_string(pos.step()) +
-                                  ": parameters are not finite; no checkpoint written");
-    state.velocity = opt.velocity();
-    OnRankZero([&] {
-      const auto t0 = Clock::now();
-      EnsureDirectory(cfg.checkpoint_dir);
-      std::string bytes;
-      MakeCheckpoint(CurrentModel(net.params()), cfg, state, comm.size()).SerializeToString(&bytes);
-      const std::string path = CheckpointPath(cfg.checkpoint_dir, pos.step());
-      WriteFramedFile(path, FramedKind::kCheckpoint, bytes);  // durable when it returns
-      pruner->Prune(pos.step());
-      Say("checkpoint %s (%.1f MB, %.1f ms)\n", path.c_str(), bytes.size() / 1e6, 1000 * Since(t0));
-    });
-  }
-
-  std::string BestModelPath() const { return cfg.checkpoint_dir + "/best.pb"; }
-
-  // Loads the checkpoint chosen by --resume into every rank; returns the step or -1.
-  int64_t Resume() {
-    if (cfg.resume == "none" || (cfg.resume == "auto" && cfg.checkpoint_dir.empty())) return -1;
-    // Rank 0 finds and reads the file; the bytes (or the error) go to every rank.
-    std::string msg;  // 'C' + payload + '\0' + path, 'N' for none, 'E' + error
-    if (comm.rank() == 0) {
-      try {
-        if (cfg.resume == "auto") {
-          CheckpointEntry found;
-          std::string payload;
-          const bool ok = FindNewestValid(
-              cfg.checkpoint_dir,
-              [&](const std::string& path, const std::string& p) {
-                ParseCheckpoint(p, path);
-                payload = p;
-              },
-              [&](const std::string& w) { Say("warning: %s\n", w.c_str()); }, &found,
-              MaxCheckpointPayloadBytes(spec));
-          const size_t named = ok ? 0 : ListCheckpoints(cfg.checkpoint_dir).size();
-          if (named > 0 && !cfg.fresh_start_ok)
-            throw UsageError("--resume auto: none of the " + std::to_string(named) +
-                             " checkpoint file(s) in " + cfg.checkpoint_dir +
-                             " is valid (see the warnings): not starting fresh over them; fix or "
-                             "remove them, or add --fresh-start-ok to start from scratch");
-          msg = ok ? "C" + found.path + '\0' + payload : "N";
-        } else {
-          const std::string payload =
-              ReadFramedFile(cfg.resume, FramedKind::kCheckpoint, MaxCheckpointPayloadBytes(spec));
-          ParseCheckpoint(payload, cfg.resume);
-          msg = "C" + cfg.resume + '\0' + payload;
-        }
-      } catch (const Error& e) {
-        msg = "E" + std::string(e.what());
-      }
-    }
-    comm.Broadcast(&msg, 0);
-    if (msg[0] == 'E') throw CollectiveError(kExitUsage, msg.substr(1));
-    if (msg[0] == 'N') {
-      Say("no checkpoint in %s: starting fresh\n", cfg.checkpoint_dir.c_str());
-      return -1;
-    }
-    const size_t nul = msg.find('\0');
-    const std::string path = msg.substr(1, nul - 1);
-    const auto t0 = Clock::now();
-    const pb::Checkpoint ck = ParseCheckpoint(msg.substr(nul + 1), path);
-    const ModelData m = ModelFromProto(ck.model(), path);
-    const std::vector<std::string> mismatches = SpecMismatches(m.spec, spec);
-    if (!mismatches.empty()) {
-      std::string all;
-      for (const auto& s : mismatches) all += "\n  " + s;
-      throw CollectiveError(
-          kExitUsage, path + ": the checkpoint's model differs from the requested one:" + all);
-    }
-    const std::vector<std::string> refused = RefusedChanges(ck.options(), cfg);
-    if (!refused.empty()) {
-      std::string all;
-      for (const auto& r : refused) all += "\n  " + r;
-      throw CollectiveError(kExitUsage, path +
-                                            ": cannot resume with these options changed (the "
-                                            "weights assume the checkpoint's values):" +
-                                            all);
-    }
-    // The seed picks every epoch's order, dropout masks and augmentation: a new one mid-run
-    // silently changes the rest of training.
-    if (ck.seed() != cfg.seed) {
-      const std::string both =
-          "--seed " + std::to_string(cfg.seed) + " (checkpoint: " + std::to_string(ck.seed()) + ")";
-      if (!cfg.allow_seed_change)
-        throw CollectiveError(kExitUsage,
-                              path + ": the checkpoint was written with another seed: " + both +
-                                  "; rerun with --seed " + std::to_string(ck.seed()) +
-                                  ", or add --allow-seed-change to continue with the "
-                                  "new one");
-      Say("resume: using new value %s (--allow-seed-change)\n", both.c_str());
-    }
-    for (const std::string& change : OptionChanges(ck.options(), cfg))
-      Say("resume: using new value %s\n", change.c_str());
-    if (m.spec.init != spec.init)
-      Say("resume: --init %s has no effect (the weights come from the checkpoint)\n",
-          Name(spec.init));
-    net.params() = m.params;
-    opt.velocity() = TensorsToFlat(spec, ck.velocity(), path);
-    pos = ck.position();
-    if (pos.position_in_epoch() > static_cast<int64_t>(data.train.size))
-      throw CollectiveError(
-          kExitUsage, path + ": position in epoch " + std::to_string(pos.position_in_epoch()) +
-                          " is beyond the training set (" + std::to_string(data.train.size) +
-                          " samples): was it written for other data?");
-    if (cfg.early_stop_patience > 0 && pos.best_epoch() >= 0) {
-      std::string best;
-      OnRankZero([&] { best = ReadFramedFile(BestModelPath(), FramedKind::kModel); });
-      comm.Broadcast(&best, 0);
-      pb::Model bm;
-      bm.ParseFromString(best);
-      state.best_params = ModelFromProto(bm, BestModelPath()).params;
-    }
-    if (!cfg.metrics_path.empty()) {
-      int dropped = 0;
-      OnRankZero([&] { dropped = DropMetricsAfterEpoch(cfg.metrics_path, pos.epoch()); });
-      if (dropped > 0)
-        Say("resume: removed %d line(s) past epoch %lld from %s (the interrupted attempt's)\n",
-            dropped, (long long)pos.epoch(), cfg.metrics_path.c_str());
-    }
-    Say("resumed from %s at step %lld (epoch %lld, %lld samples into it; saved by %d rank(s); "
-        "parsed in %.1f ms)\n",
-        path.c_str(), (long long)pos.step(), (long long)pos.epoch() + 1,
-        (long long)pos.position_in_epoch(), ck.world_size(), 1000 * Since(t0));
-    return pos.step();
-  }
-
-  // The name of the first layer tensor holding a non-finite gradient.
-  std::string NonFiniteLayer() const {
-    const auto& g = net.grads();
-    for (size_t l = 0; l < net.layout().layers().size(); ++l) {
-      const LayerSlot& s = net.layout().layers()[l];
-      for (size_t i = s.weight_offset; i < s.bias_offset + s.pre; ++i)
-        if (!std::isfinite(g[i]))
-          return i < s.bias_offset ? ParamLayout::WeightName(l) : ParamLayout::BiasName(l);
-    }
-    return "?";
-  }
-
-  void WriteMetrics(const pb::EpochMetrics& m) {
-    if (cfg.metrics_path.empty()) return;
-    OnRankZero([&] {
-      std::string line;
-      google::protobuf::util::JsonPrintOptions o;
-      o.preserve_proto_field_names = true;
-      google::protobuf::util::MessageToJsonString(m, &line, o);
-      line += '\n';
-      AppendRecord(cfg.metrics_path, line);  // the whole line or nothing
-    });
-  }
-
-  std::string Describe(const EvalResult& r) const {
-    char buf[128];
-    if (data.test.is_classification())
-      std::snprintf(buf, sizeof buf, "loss %.4f accuracy %.2f%%", r.loss, 100 * r.accuracy);
-    else
-      std::snprintf(buf, sizeof buf, "mse %.6f", r.mse);
-    return buf;
-  }
-
-  TrainSummary Run();
-};
+using trainer_internal::Since;
+using namespace trainer_internal;  // the Tail slots
 
 TrainSummary Trainer::Impl::Run() {
   TrainSummary summary;
@@ -406,12 +104,14 @@ TrainSummary Trainer::Impl::Run() {
       GatherInputs(data.train, ids, rows, data.transform, cfg.augment, pos.epoch(), x.data());
       GatherTargets(data.train, ids, rows, cls ? labels.data() : nullptr,
                     cls ? nullptr : targets.data());
+      ApplyInputDropout(cfg.input_dropout, cfg.seed, pos.step(), ids, static_cast<size_t>(rows),
+                        spec.input_dim, x.data());
       DropoutSpec dropout = base_dropout;
       dropout.step = pos.step();
       dropout.sample_ids = ids;
       net.Forward(x.data(), rows, cfg.dropout > 0 ? &dropout : nullptr);
-      const BatchStats st =
-          net.Loss(rows, cls ? labels.data() : nullptr, cls ? nullptr : targets.data(), true);
+      const BatchStats st = net.Loss(rows, cls ? labels.data() : nullptr,
+                                     cls ? nullptr : targets.data(), true, cfg.label_smoothing);
       tail[kLossSum] = static_cast<float>(st.loss_sum);
       tail[kCount] = static_cast<float>(st.count);
       tail[kCorrect] = static_cast<float>(st.correct);
@@ -453,6 +153,7 @@ TrainSummary Trainer::Impl::Run() {
       pos.set_epoch_loss_sum(pos.epoch_loss_sum() + loss_sum);
       pos.set_epoch_correct(pos.epoch_correct() + tail[kCorrect]);
       pos.set_epoch_samples(pos.epoch_samples() + b);
+      UpdateAverage();
       epoch_samples_here += b;
       compute_s += std::chrono::duration<double>(t1 - t0).count() + Since(t2);
       comm_s += std::chrono::duration<double>(t2 - t1).count();
@@ -528,6 +229,7 @@ TrainSummary Trainer::Impl::Run() {
         }
       }
     }
+    val_text += EvaluateAverage(&m);
     Say("epoch %lld/%d  step %lld  train loss %.4f  test %s%s  lr %.4g  %.1fk samples/s  "
         "(compute %.2fs, comm %.2fs, world %d)\n",
         (long long)pos.epoch() + 1, cfg.epochs, (long long)pos.step(), m.train_loss(),
@@ -554,6 +256,13 @@ TrainSummary Trainer::Impl::Run() {
   if (cfg.early_stop_patience > 0 && !state.best_params.empty()) {
     summary.params = state.best_params;
     net.params() = state.best_params;
+  }
+  if (pos.average_count() > 0) {
+    Say("weight averaging: the final model is the mean of the parameters after the last %lld "
+        "steps\n",
+        (long long)pos.average_count());
+    summary.params = state.average;
+    net.params() = state.average;
   }
   if (!cfg.save_model_path.empty())
     Output([&] {

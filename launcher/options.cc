@@ -115,8 +115,19 @@ po::options_description TrainingOptions(TrainConfig* c, int* threads) {
       "max shift, pixels")(
       "augment-rotate",
       po::value(&c->augment.max_rotate_deg)->default_value(c->augment.max_rotate_deg),
-      "max rotation, degrees")("metrics", po::value(&c->metrics_path),
-                               "append one JSON object per epoch to this file")(
+      "max rotation, degrees")("augment-flip", po::bool_switch(&c->augment.flip),
+                               "mirror images left-right with probability 1/2")(
+      "erase-prob", po::value(&c->augment.erase_prob)->default_value(0.0),
+      "random erasing: probability of blanking a random box of an image")(
+      "erase-max-area", po::value(&c->augment.erase_max_area)->default_value(0.25),
+      "random erasing: largest box, as a fraction of the image (smallest 0.02)")(
+      "input-dropout", po::value(&c->input_dropout)->default_value(0.0),
+      "dropout probability on input features")(
+      "label-smoothing", po::value(&c->label_smoothing)->default_value(0.0),
+      "train against (1-e) one-hot + e/classes (softmax cross-entropy)")(
+      "average-epochs", po::value(&c->average_epochs)->default_value(0),
+      "final model = mean of the parameters after every step of the last K epochs (0: off)")(
+      "metrics", po::value(&c->metrics_path), "append one JSON object per epoch to this file")(
       "save-model", po::value(&c->save_model_path), "write the trained model here")(
       "progress", po::value(&c->progress)->default_value(c->progress), "auto | bar | lines | off")(
       "collective-timeout", po::value(&c->collective_timeout)->default_value(c->collective_timeout),
@@ -326,6 +337,14 @@ void ValidateTrainConfig(const TrainConfig& c, int threads) {
     fail("--early-stop-patience needs a validation set: set --val-fraction");
   CheckOption("augment-shift", c.augment.max_shift, {0, 10, false, false, true});
   CheckOption("augment-rotate", c.augment.max_rotate_deg, {0, 90});
+  CheckOption("erase-prob", c.augment.erase_prob, {0, 1});
+  CheckOption("erase-max-area", c.augment.erase_max_area, {0.02, 1});
+  CheckOption("input-dropout", c.input_dropout, {0, 1, false, true});
+  CheckOption("label-smoothing", c.label_smoothing, {0, 1, false, true});
+  CheckOption("average-epochs", c.average_epochs,
+              {0, static_cast<double>(c.epochs), false, false, true});
+  if (c.average_epochs > 0 && c.early_stop_patience > 0)
+    fail("--average-epochs and --early-stop-patience do not go together (which model to keep?)");
   CheckOption("checkpoint-every", static_cast<double>(c.checkpoint_every), count);
   CheckOption("checkpoint-every-seconds", c.checkpoint_every_seconds, non_negative);
   CheckOption("keep", c.keep, {1, kInf, false, true, true});

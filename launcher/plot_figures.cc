@@ -106,9 +106,10 @@ Figure WriteCurvesFigure(const MetricsTable& m, const std::string& png, PlotSize
   const int epoch = m.column("epoch");
   // The series drawn, when the file has them; accuracy for classification, else MSE.
   std::vector<std::string> loss_keys, quality_keys;
-  for (const char* k : {"train_loss", "test_loss", "val_loss"})
+  for (const char* k : {"train_loss", "test_loss", "val_loss", "avg_test_loss", "avg_val_loss"})
     if (m.column(k) >= 0) loss_keys.push_back(k);
-  for (const char* k : {"train_accuracy", "test_accuracy", "val_accuracy"})
+  for (const char* k :
+       {"train_accuracy", "test_accuracy", "val_accuracy", "avg_test_accuracy", "avg_val_accuracy"})
     if (m.column(k) >= 0) quality_keys.push_back(k);
   const bool accuracy = !quality_keys.empty();
   if (!accuracy)

@@ -45,14 +45,17 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
                     : std::max(1u, std::thread::hardware_concurrency());
     ValidateTrainConfig(cfg, threads);
     SetBlasThreads(threads);
-    if (cfg.augment.enabled) cfg.augment.seed = cfg.seed;
+    if (cfg.augment.any()) cfg.augment.seed = cfg.seed;
     DataSplit split = LoadData(cfg);
     data.train = std::move(split.train);
     data.test = std::move(split.test);
     if (data.train.size == 0) throw UsageError(data.train.source + ": the training set is empty");
     if (cfg.val_fraction > 0) data.val = SplitValidation(&data.train, cfg.val_fraction, cfg.seed);
-    if (cfg.augment.enabled && data.train.image_height == 0)
-      throw UsageError("--augment needs image data (IDX); " + data.train.source + " is not images");
+    if (cfg.augment.any() && data.train.image_height == 0)
+      throw UsageError(std::string(cfg.augment.enabled ? "--augment"
+                                   : cfg.augment.flip  ? "--augment-flip"
+                                                       : "--erase-prob") +
+                       " needs image data (IDX); " + data.train.source + " is not images");
     data.transform = FitInputTransform(data.train, NormalizationFor(cfg));
     spec = BuildSpec(mopts, data.train);
     if (comm.rank() == 0) {

@@ -284,3 +284,24 @@ TEST(MomentumSgd, ReportsNonFiniteGradientsInEveryLoopForm) {
 
 }  // namespace
 }  // namespace dpmlp
+
+namespace dpmlp {
+namespace {
+
+TEST(RunningMeanTest, IsTheMeanOfEveryVectorSoFar) {
+  const std::vector<std::vector<float>> xs = {{1, -2, 4}, {3, 0, 4}, {8, 2, 1}, {0, 4, -1}};
+  std::vector<float> mean(3, 99.0f);  // count 1 overwrites whatever was there
+  for (size_t k = 0; k < xs.size(); ++k) {
+    UpdateRunningMean(xs[k].data(), 3, static_cast<int64_t>(k + 1), mean.data());
+    for (int j = 0; j < 3; ++j) {
+      double want = 0;
+      for (size_t i = 0; i <= k; ++i) want += xs[i][j];
+      EXPECT_NEAR(mean[j], want / (k + 1), 1e-6) << k << " " << j;
+    }
+  }
+  // Exactly: (1 + 3 + 8 + 0) / 4 = 3 with these small integers.
+  EXPECT_EQ(mean[0], 3.0f);
+}
+
+}  // namespace
+}  // namespace dpmlp

@@ -1,0 +1,146 @@
+// The trainer's internals, shared by dist/trainer.cc (the loop) and dist/trainer_state.cc
+// (checkpoints, resume, metrics and weight averaging). Not part of the trainer's interface.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dist/checkpoint_state.h"
+#include "dist/progress.h"
+#include "dist/trainer.h"
+#include "proto/checkpoint_dir.h"
+#include "proto/checkpoint_lock.h"
+
+namespace dpmlp {
+namespace trainer_internal {
+
+using Clock = std::chrono::steady_clock;
+inline double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Slots after the gradients in the allreduced buffer.
+enum Tail { kLossSum, kCount, kCorrect, kStopFlag, kCheckpointDue, kTailSize };
+
+}  // namespace trainer_internal
+
+struct Trainer::Impl {
+  using Clock = trainer_internal::Clock;
+  Communicator& comm;
+  ModelSpec spec;
+  const TrainData& data;
+  TrainConfig cfg;
+  std::FILE* out;  // rank 0 only
+  Network<float> net;
+  MomentumSgd opt;
+  LrSchedule schedule;
+  Progress progress;
+  std::vector<size_t> perm;
+  std::vector<float> x, targets;
+  std::vector<int32_t> labels;
+  TrainingState state;
+  pb::TrainingPosition& pos = state.position;
+  int64_t steps_per_epoch = 1;
+  int64_t watched_step = 0;  // the step the watchdog names when a rank does not arrive
+  int64_t max_shard = 1;
+  std::unique_ptr<CheckpointDirLock> lock;  // rank 0, with --checkpoint-dir
+  std::unique_ptr<CheckpointPruner> pruner;
+  std::vector<std::string> output_failures;  // outputs that failed; the run ends with exit 4
+
+  Impl(Communicator& c, const ModelSpec& s, const TrainData& d, const TrainConfig& config)
+      : comm(c),
+        spec(s),
+        data(d),
+        cfg(config),
+        out(c.rank() == 0 ? stdout : nullptr),
+        net(s, static_cast<int>((config.batch_size + c.size() - 1) / c.size()),
+            trainer_internal::kTailSize),
+        opt(net.layout(), config.sgd),
+        progress(config.progress, c.rank() == 0) {
+    const int64_t n = static_cast<int64_t>(d.train.size);
+    steps_per_epoch = std::max<int64_t>(1, (n + cfg.batch_size - 1) / cfg.batch_size);
+    max_shard = net.max_rows();
+    perm.resize(d.train.size);
+    x.resize(static_cast<size_t>(max_shard) * s.input_dim);
+    targets.resize(static_cast<size_t>(max_shard) * s.output_dim);
+    labels.resize(max_shard);
+    schedule.kind = cfg.lr_schedule;
+    schedule.base_lr = cfg.lr;
+    schedule.gamma = cfg.lr_gamma;
+    schedule.step_epochs = cfg.lr_step_epochs;
+    schedule.warmup_epochs = cfg.warmup_epochs;
+    schedule.min_lr = cfg.min_lr;
+    schedule.steps_per_epoch = steps_per_epoch;
+    // The schedule spans --epochs; --max-steps only stops early, so a run cut short by it and
+    // resumed later follows exactly the same learning rates.
+    schedule.total_steps = steps_per_epoch * cfg.epochs;
+    pos.set_best_val_loss(INFINITY);
+    pos.set_best_epoch(-1);
+  }
+
+  template <typename... A>
+  void Say(const char* fmt, A... args) {
+    if (!out) return;
+    std::fprintf(out, fmt, args...);
+    std::fflush(out);
+  }
+
+  ModelData CurrentModel(const std::vector<float>& params) const {
+    ModelData m;
+    m.spec = spec;
+    m.transform = data.transform;
+    m.image_height = data.train.image_height;
+    m.image_width = data.train.image_width;
+    m.params = params;
+    return m;
+  }
+
+  // Rank 0 runs `write`; every rank learns whether it worked and throws the same error (with the
+  // code rank 0 got: 4 for I/O, 2 for a usage error) if not.
+  void OnRankZero(const std::function<void()>& write);
+
+  // Runs an output step; an I/O failure is remembered (the run goes on to write what it can, then
+  // exits 4 naming every failure) instead of ending the run at once.
+  void Output(const std::function<void()>& write);
+
+  // Rank 0: locks the checkpoint directory and repairs a metrics file cut by an interrupted write.
+  void OpenRunFiles();
+
+  void WriteCheckpoint();
+
+  std::string BestModelPath() const { return cfg.checkpoint_dir + "/best.pb"; }
+
+  // Loads the checkpoint chosen by --resume into every rank; returns the step or -1.
+  int64_t Resume();
+
+  // The name of the first layer tensor holding a non-finite gradient.
+  std::string NonFiniteLayer() const;
+
+  void WriteMetrics(const pb::EpochMetrics& m);
+
+  std::string Describe(const EvalResult& r) const {
+    char buf[128];
+    if (data.test.is_classification())
+      std::snprintf(buf, sizeof buf, "loss %.4f accuracy %.2f%%", r.loss, 100 * r.accuracy);
+    else
+      std::snprintf(buf, sizeof buf, "mse %.6f", r.mse);
+    return buf;
+  }
+
+  // --average-epochs: after each step of the last K epochs, fold the parameters into the mean.
+  void UpdateAverage();
+
+  // The epoch-end figures of the averaged parameters (once there are any) into m; returns the
+  // text for the epoch line.
+  std::string EvaluateAverage(pb::EpochMetrics* m);
+
+  TrainSummary Run();
+};
+
+}  // namespace dpmlp
