@@ -91,7 +91,7 @@ S=(--test-samples 200 --layers 256,128 --epochs 3 --batch-size 100 --progress of
 "${MPIRUN[@]}" -np 2 "$DPMLP" train "${S[@]}" --checkpoint-dir sig --checkpoint-every 50 --save-model s_res.pb \
   >log_sig 2>&1 &
 job=$!
-for _ in $(seq 600); do [ -e sig/ckpt-0000000050.pb ] && break; sleep 0.05; done
+for _ in $(seq 2400); do [ -e sig/ckpt-0000000050.pb ] && break; sleep 0.05; done
 kill -USR1 "$job"
 wait "$job"
 rc=$?

@@ -15,7 +15,7 @@ rank_pid() {
     fi
   done
 }
-wait_for() { for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
+wait_for() { for _ in $(seq 2400); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
 
 W=(--test-samples 200 --layers 256,128 --epochs 3 --batch-size 100 --progress off --seed 11)
 

@@ -41,9 +41,17 @@ mkfifo fifo-train fifo-config fifo-input
 stop_blocked "FIFO --train-csv" TERM 143 train --train-csv fifo-train "${csv[@]}"
 stop_blocked "FIFO --train-csv" INT 130 train --train-csv fifo-train "${csv[@]}"
 stop_blocked "FIFO --config" TERM 143 train --config fifo-config --dataset sin --layers 4
+# A checkpoint is only ever read from a regular file: a FIFO under a checkpoint name is never
+# opened (so nothing blocks); it is named, and --resume auto does not start fresh over it.
 mkdir ckdir && mkfifo ckdir/ckpt-0000000005.pb
-stop_blocked "FIFO ckpt-*.pb under --resume auto" TERM 143 train --dataset sin --layers 4 \
-  --activation tanh --epochs 1 --progress off --checkpoint-dir ckdir
+t0=$(date +%s.%N)
+timeout -s KILL 20 "$DPMLP" train --dataset sin --layers 4 --activation tanh --epochs 1 \
+  --progress off --checkpoint-dir ckdir >ckfifo.out 2>ckfifo.err
+rc=$?
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+check "FIFO ckpt-*.pb under --resume auto: exit 2 (got $rc) within 3 s (took $took s)" \
+  awk -v rc="$rc" -v t="$took" 'BEGIN { exit !(rc == 2 && t < 3) }'
+check "... naming the FIFO" grep -q 'ckpt-0000000005.pb' ckfifo.out ckfifo.err
 stop_blocked "predict reading a FIFO --input" INT 130 predict --model "$GOOD/model.pb" \
   --input fifo-input --out pred.csv
 check "predict wrote nothing after SIGINT" test ! -e pred.csv
