@@ -30,10 +30,24 @@ check "launch.sh across 3 hosts exits 0 (exit $status)" test "$status" = 0
 check "one rank on each host" has_line "$WORK/launch.out" \
   '^placement: world size 3 on 3 hosts: node1 rank 0 \(1\), node2 rank 1 \(1\), node3 rank 2 \(1\)$'
 check "metrics rank_hosts node1,node2,node3" test \
-  "$(python3 -c 'import json,sys; print(",".join(json.loads(open(sys.argv[1]).readline())["rank_hosts"]))' \
+  "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["rank_hosts"])' \
     "$WORK/m.jsonl" 2>/dev/null)" = node1,node2,node3
 check "no TCP connect warning (the decoys were not tried)" \
   test "$(grep -c 'failed to TCP connect' "$WORK/launch.err")" = 0
 cd /
+
+# stop.sh after failures: a crashed node, a partitioned one, and no cluster.env (as after a start
+# that failed half-way): it must still find and remove every namespace by its name prefix.
+on node2 kill
+on node3 partition
+rm -f "$SLURM_DIR/cluster.env"
+t0=$SECONDS
+check "stop.sh succeeds after a node kill, a partition and a lost cluster.env" \
+  "$REPO/cluster/local-slurm/stop.sh" "$SLURM_DIR"
+slurm_started=0
+say "stopped in $((SECONDS - t0)) s"
+check "no namespace, login link or directory of the cluster is left" test -z \
+  "$(ip netns list | grep "^$(cluster_prefix "$SLURM_DIR")-"; ip -o link show | grep "$(cluster_prefix "$SLURM_DIR")-"; ls -d "$SLURM_DIR" 2>/dev/null)"
+check "no daemon of the cluster is left" test -z "$(pgrep -af "$SLURM_DIR" || true)"
 
 summary
