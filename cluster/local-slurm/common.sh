@@ -96,6 +96,7 @@ node_addr() { echo "$CLUSTER_SUBNET.$((10 + ${1#node}))"; }
 in_node() {
   local dir=$1 name=$2
   shift 2
+  # shellcheck disable=SC2016  # expanded by that shell
   ip netns exec "$(node_ns "$name")" unshare --uts --mount --propagation private -- \
     /bin/sh -c 'hostname "$1" && mount --bind "$2" /etc/hosts && shift 2 && exec "$@"' \
     in_node "$name" "$dir/hosts" "$@"

@@ -14,7 +14,7 @@
 #                             retransmissions instead of ~15 min (the default 15), so an abort
 #                             sent to a partitioned peer does not hold mpirun for minutes
 #   net.ipv6.conf.*.disable_ipv6=1  the cluster is IPv4 only (no link-local addresses to guess)
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154  # nodes, here, conf, fail, common_conf, wait_idle: start.sh
 
 readonly SYSCTLS=(net.ipv4.tcp_retries2=5 net.ipv6.conf.all.disable_ipv6=1
   net.ipv6.conf.default.disable_ipv6=1)

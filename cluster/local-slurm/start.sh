@@ -29,7 +29,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$here/common.sh"
 
 nodes=1 dir_arg=''
@@ -116,7 +116,7 @@ wait_idle() {
 install_packages
 
 if ((nodes >= 2)); then
-  # shellcheck source=multi.sh
+  # shellcheck source-path=SCRIPTDIR source=multi.sh
   source "$here/multi.sh"
   start_multi
   exit 0

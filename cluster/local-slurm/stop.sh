@@ -11,14 +11,14 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$here/common.sh"
 dir=$(cluster_dir "${1:-}")
 prefix=$(cluster_prefix "$dir")
 
 # Namespaces are looked for even without DIR: they may outlive a removed directory.
 if [[ -e $dir/cluster.env ]] || ip netns list 2>/dev/null | grep -q "^$prefix-"; then
-  # shellcheck source=multi.sh
+  # shellcheck source-path=SCRIPTDIR source=multi.sh
   source "$here/multi.sh"
   stop_multi "$dir" "$prefix"
   alive "$dir/run/munged.pid" munged && stop_pid "$(cat "$dir/run/munged.pid")" 5
