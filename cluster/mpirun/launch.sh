@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Run dpmlp (or any MPI program) with Open MPI's mpirun: one rank per core, OpenBLAS single-threaded.
 #
-# Usage: launch.sh -n N [--hostfile FILE] [--transport auto|shm|tcp] [--dry-run] -- PROGRAM [ARGS...]
+# Usage: launch.sh -n N [--hostfile FILE] [--net CIDR] [--bind core|none] [--rsh AGENT]
+#                  [--transport auto|shm|tcp] [--dry-run] -- PROGRAM [ARGS...]
 #   launch.sh -n 2 -- build/dpmlp train --config examples/fashion-784-16-16-10.ini
 #   launch.sh -n 64 --hostfile cluster/mpirun/hosts -- /shared/dpmlp train --checkpoint-dir /shared/ck
 #
 #   -n N          number of ranks
 #   --hostfile F  hosts and slots (see hosts.example); without it all ranks run on this host, and
 #                 more ranks than cores are allowed (--oversubscribe, no binding) for trying things
+#   --net CIDR    network between the hosts, as a CIDR (10.1.0.0/16) or interface names (eth1):
+#                 Open MPI's btl_tcp_if_include (MPI traffic) and oob_tcp_if_include (mpirun's
+#                 own traffic with its daemons). Default $DPMLP_NET; without either Open MPI tries
+#                 every interface, including ones that do not reach the other hosts (docker0, ...)
+#   --bind        with --hostfile: core (default, one rank bound per core) or none (hosts that
+#                 share CPUs, like the namespace cluster of cluster/local-slurm)
+#   --rsh AGENT   how mpirun starts its daemons on the other hosts (default ssh): Open MPI's
+#                 plm_rsh_agent, called as `AGENT HOST COMMAND...`; cluster/local-slurm/ssh.sh
+#                 enters a node of the namespace cluster
 #   --transport   auto (default): Open MPI picks (shared memory within a host, the fastest network
 #                 between hosts); shm: shared memory only (one host); tcp: TCP only, even within a
 #                 host. shm and tcp pin the ob1 messaging layer, so UCX cannot bypass the choice.
@@ -24,11 +34,14 @@ usage() {
 }
 die() { echo "launch.sh: $*" >&2; exit 2; }
 
-ranks='' hostfile='' transport=auto dry_run=0
+ranks='' hostfile='' transport=auto dry_run=0 net=${DPMLP_NET:-} bind=core rsh=
 while (($#)); do
   case $1 in
     -n | --np) [[ $# -ge 2 ]] || die "$1 needs a value"; ranks=$2; shift 2 ;;
     --hostfile) [[ $# -ge 2 ]] || die "$1 needs a value"; hostfile=$2; shift 2 ;;
+    --net) [[ $# -ge 2 ]] || die "$1 needs a value"; net=$2; shift 2 ;;
+    --bind) [[ $# -ge 2 ]] || die "$1 needs a value"; bind=$2; shift 2 ;;
+    --rsh) [[ $# -ge 2 ]] || die "$1 needs a value"; rsh=$2; shift 2 ;;
     --transport) [[ $# -ge 2 ]] || die "$1 needs a value"; transport=$2; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
     -h | --help) usage ;;
@@ -42,7 +55,8 @@ done
 cmd=(mpirun -np "$ranks")
 if [[ -n $hostfile ]]; then
   [[ -r $hostfile ]] || die "hostfile '$hostfile' is not readable"
-  cmd+=(--hostfile "$hostfile" --bind-to core --map-by core)
+  [[ $bind == core || $bind == none ]] || die "--bind must be core or none, not '$bind'"
+  cmd+=(--hostfile "$hostfile" --bind-to "$bind" --map-by core)
 else
   cores=$(nproc --all)
   if ((ranks > cores)); then
@@ -52,6 +66,14 @@ else
   else
     cmd+=(--bind-to core --map-by core)
   fi
+fi
+if [[ -n $net ]]; then
+  [[ $net =~ ^[[:alnum:]./,:_-]+$ ]] || die "--net must be a CIDR or interface names, not '$net'"
+  cmd+=(--mca btl_tcp_if_include "$net" --mca oob_tcp_if_include "$net")
+fi
+if [[ -n $rsh ]]; then
+  [[ -x $rsh ]] || die "--rsh agent '$rsh' is not executable"
+  cmd+=(--mca plm_rsh_agent "$(realpath "$rsh")")
 fi
 case $transport in
   auto) ;;

@@ -13,6 +13,8 @@ MODEL_DIFF=${3:-}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dpmlp-cluster-test.XXXXXX")
 chmod 755 "$WORK"  # munged's socket lives below it and must be reachable by all
 SLURM_DIR=$WORK/slurm
+# shellcheck disable=SC1091  # checked on its own
+source "$REPO/cluster/local-slurm/common.sh"  # cluster_prefix
 # Ports apart from start.sh's default, so a local Slurm someone is trying out is not disturbed.
 export DPMLP_SLURM_PORT=${DPMLP_SLURM_PORT:-26817}
 export OPENBLAS_NUM_THREADS=1
@@ -62,6 +64,11 @@ cleanup() {
       echo "---- $f"
       cat "$f"
     done
+    for f in "$SLURM_DIR"/log/slurmd-*.log; do
+      [[ -s $f ]] || continue
+      echo "---- $(basename "$f") (last 10 lines)"
+      tail -n 10 "$f"
+    done
     if [[ -s $SLURM_DIR/log/slurmctld.log ]]; then
       echo "---- slurmctld.log (last 30 lines)"
       tail -n 30 "$SLURM_DIR/log/slurmctld.log"
@@ -69,6 +76,11 @@ cleanup() {
   fi
   if ((slurm_started)); then
     "$REPO/cluster/local-slurm/stop.sh" "$SLURM_DIR" || true
+    # Nothing of the cluster may outlive the test.
+    if ip netns list 2>/dev/null | grep -q "^$(cluster_prefix "$SLURM_DIR")-"; then
+      echo "FAIL: namespaces left after stop.sh: $(ip netns list | grep "^$(cluster_prefix "$SLURM_DIR")-")"
+      ((status)) || status=1
+    fi
   fi
   rm -rf -- "$WORK"
   exit "$status"
@@ -80,6 +92,23 @@ trap 'exit 130' INT TERM
   say "error: dpmlp binary '$DPMLP' is not executable"
   exit 1
 }
+
+# start_cluster N: a real N-node Slurm of network namespaces (start.sh --nodes N); sets SLURM_CONF,
+# DPMLP_CLUSTER and DPMLP_NET. Without root or network namespaces the test fails, saying why:
+# these tests must not pass by not running.
+start_cluster() {
+  require "running as root (network namespaces, slurmd)" test "$EUID" -eq 0
+  require "network namespaces are available (ip netns)" ip netns list
+  slurm_started=1
+  local exports t0=$SECONDS
+  exports=$("$REPO/cluster/local-slurm/start.sh" --nodes "$1" "$SLURM_DIR")
+  eval "$exports"
+  CLUSTER_UP_S=$((SECONDS - t0))
+  say "$1-node cluster up in ${CLUSTER_UP_S} s ($exports)"
+}
+
+# on NODE CMD...: runs CMD on a node of the namespace cluster.
+on() { "$REPO/cluster/local-slurm/node.sh" "$@"; }
 
 start_slurm() {
   slurm_started=1  # set first: a half-started Slurm is torn down too
@@ -113,11 +142,11 @@ wait_state() {
   return 1
 }
 
-# wait_node_idle SECONDS: the node has no allocation left (a job's previous attempt has ended).
+# wait_node_idle SECONDS: no node has an allocation left (a job's previous attempt has ended).
 wait_node_idle() {
   local deadline=$((SECONDS + $1))
   while ((SECONDS < deadline)); do
-    [[ $(sinfo -h -N -o %T | head -n1) == idle ]] && return 0
+    [[ $(sinfo -h -N -o %T | sort -u) == idle ]] && return 0
     sleep 0.2
   done
   return 1
@@ -163,4 +192,53 @@ same_parameters() {
     n=$((n + 1))
   done
   [[ $(find "$b" -name '*.npy' | wc -l) -eq $n && $n -gt 0 ]]
+}
+
+# preempt_and_resume SBATCH_ARGS...: train.sbatch with $DPMLP_CONFIG (several epochs, checkpoints
+# on) run twice: once uninterrupted, once preempted as Slurm does it (SIGUSR1 to the batch shell,
+# scancel --batch) after its first epoch. The preempted run must checkpoint, exit 75, requeue
+# itself, resume from that checkpoint and end bitwise equal to the uninterrupted one.
+preempt_and_resume() {
+  local sbatch_script=$REPO/cluster/slurm/train.sbatch resources ref out err state stop_line step
+  job=''  # global: the preempted job, for the caller
+  resources=("$@")
+
+  say "uninterrupted reference run"
+  ref=$(RUN_DIR=$WORK/ref submit "${resources[@]}" "$sbatch_script")
+  state=$(wait_state "$ref" 400 "${FINAL_STATES[@]}") || true
+  require "reference job $ref completed (state $state)" test "$state" = COMPLETED
+
+  say "run to be preempted"
+  job=$(RUN_DIR=$WORK/pre submit "${resources[@]}" "$sbatch_script")
+  out=$WORK/dpmlp-$job.out err=$WORK/dpmlp-$job.err
+  require "job $job is training" wait_file_line "$out" '^epoch 1/[0-9]+ ' 300
+  scancel --batch --signal=USR1 "$job"
+  state=$(wait_state "$job" 120 PENDING "${FINAL_STATES[@]}") || true
+  require "job requeued itself: PENDING (state $state)" test "$state" = PENDING
+  check "restart count is 1" test "$(job_field "$job" Restarts)" = 1
+  check "batch shell forwarded the signal" has_line "$out" 'received SIGUSR1; passing it on to the ranks'
+  stop_line=$(grep -E 'stopped by a signal at step [0-9]+' "$err" | head -n1 || true)
+  step=$(sed -E 's/.*stopped by a signal at step ([0-9]+).*/\1/' <<<"$stop_line")
+  check "dpmlp checkpointed on the signal (step ${step:-?})" test -n "$step"
+  check "that checkpoint is on disk" test -s "$WORK/pre/checkpoints/ckpt-$(printf %010d "${step:-0}").pb"
+  check "and exited 75, so the script requeued" has_line "$out" 'exit 75\); requeueing job'
+  check "the training had not finished" test "$(grep -c '^final:' "$out")" = 0
+
+  # Release the requeued job only after its first attempt has ended, and not within the same second
+  # as the requeue: slurmd rejects a start whose credential is not newer than the revocation of the
+  # previous one ("Job credential revoked"), and the job then FAILS. Slurm's own ~2 minute delay of a
+  # requeued job avoids that; StartTime=now skips the delay.
+  require "first attempt ended, nodes idle" wait_node_idle 120
+  sleep 2
+  scontrol update JobId="$job" StartTime=now
+  state=$(wait_state "$job" 400 "${FINAL_STATES[@]}") || true
+  check "requeued job completed (state $state)" test "$state" = COMPLETED
+  check "exit code 0:0" test "$(job_field "$job" ExitCode)" = 0:0
+  check "log says where it resumed from" \
+    has_line "$out" "^resumed from $WORK/pre/checkpoints/ckpt-0*${step:-x}\.pb at step ${step:-x} "
+  check "second attempt ran under the same job id (restart 1)" has_line "$out" "job $job .*restart 1;"
+  check "final line equals the reference's" \
+    test "$(grep '^final:' "$out")" = "$(grep '^final:' "$WORK/dpmlp-$ref.out")"
+  check "final parameters bitwise equal to the uninterrupted run" \
+    same_parameters "$WORK/ref/model.pb" "$WORK/pre/model.pb"
 }
