@@ -172,5 +172,6 @@ if has_line "$err" 'collective timeout'; then
   check "dpmlp's watchdog names the lost rank and host" has_line "$err" 'lost: rank 2 on node3'
 fi
 check "every checkpoint passes dpmlp info" all_checkpoints_valid "$run"
+say "C: job ended $ended s after the cut; $(grep -m1 -oE 'collective timeout at step [0-9]+.*lost: [^;]*' "$err" || echo 'no watchdog message')"
 
 summary
