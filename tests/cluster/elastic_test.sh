@@ -7,6 +7,8 @@
 #      Slurm requeues the job; once the node is back it resumes from the checkpoint and completes.
 #   C. node3's link goes down in a run that may not shrink (MIN_NODES = 3) or requeue: the job
 #      ends, saying why, within --collective-timeout + 30 s.
+#   D. the same cut under launch.sh by hostfile (no Slurm): it ends with dpmlp's code 5 within
+#      --collective-timeout + 30 s, although mpirun itself would wait on the cut-off host.
 # Every checkpoint left passes `dpmlp info`.
 #   bash tests/cluster/elastic_test.sh [path/to/dpmlp] [repo-root] [path/to/model_diff]
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -173,5 +175,27 @@ if has_line "$err" 'collective timeout'; then
 fi
 check "every checkpoint passes dpmlp info" all_checkpoints_valid "$run"
 say "C: job ended $ended s after the cut; $(grep -m1 -oE 'collective timeout at step [0-9]+.*lost: [^;]*' "$err" || echo 'no watchdog message')"
+
+say "D: the same cut without Slurm: launch.sh by hostfile over the 3 nodes (ssh.sh)"
+printf 'node%d slots=1\n' 1 2 3 >"$WORK/hosts"
+mkdir -p "$WORK/d"
+t_cut=''
+timeout -s KILL 150 "$REPO/cluster/mpirun/launch.sh" -n 3 --hostfile "$WORK/hosts" --net "$DPMLP_NET" --bind none \
+  --rsh "$REPO/cluster/local-slurm/ssh.sh" -- "$DPMLP" train --config "$WORK/el.ini" \
+  --epochs 20 --checkpoint-dir "$WORK/d/checkpoints" --progress off >"$WORK/d.out" 2>&1 &
+launch_pid=$!
+if wait_checkpoint "$WORK/d" "$EVERY" 200; then
+  t_cut=$(now)
+  on node3 partition
+fi
+code=0
+wait "$launch_pid" || code=$?
+t_end=$(now)
+on node3 heal
+ended=$(elapsed "${t_cut:-$t_end}" "$t_end")
+check "launch.sh ended with the watchdog's code 5 (got $code) within --collective-timeout + 30 s (${ended} s)" \
+  awk -v d="$ended" -v c="$code" -v t="$TIMEOUT" 'BEGIN { exit !(c == 5 && d > 0 && d <= t + 30) }'
+check "dpmlp names the lost rank and host" has_line "$WORK/d.out" 'lost: rank 2 on node3'
+say "D: launch.sh ended $ended s after the cut with exit $code"
 
 summary
