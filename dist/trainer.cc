@@ -410,7 +410,9 @@ TrainSummary Trainer::Impl::Run() {
     m.set_step(pos.step());
     m.set_lr(pos.lr());
     m.set_world_size(world);
-    for (const std::string& h : comm.Hostnames()) m.add_rank_hosts(h);
+    std::string hosts;  // a flat field: --metrics lines stay one flat JSON object
+    for (const std::string& h : comm.Hostnames()) hosts += (hosts.empty() ? "" : ",") + h;
+    m.set_rank_hosts(hosts);
     m.set_samples(static_cast<int32_t>(pos.epoch_samples()));
     const double es = std::max(1.0, pos.epoch_samples());
     m.set_train_loss(pos.epoch_loss_sum() / es);

@@ -67,7 +67,7 @@ for launcher in mpirun srun; do
   check "3x1 $launcher: placement one rank on each of node1..node3" has_line "$out" \
     '^placement: world size 3 on 3 hosts: node1 rank 0 \(1\), node2 rank 1 \(1\), node3 rank 2 \(1\)$'
   check "3x1 $launcher: metrics record rank_hosts node1,node2,node3" test \
-    "$(python3 -c 'import json,sys; print(",".join(json.loads(open(sys.argv[1]).readline())["rank_hosts"]))' \
+    "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["rank_hosts"])' \
       "$WORK/3x1-$launcher/metrics.jsonl")" = node1,node2,node3
   out=$WORK/dpmlp-${jobs[2x2-$launcher]}.out
   hosts=$(sed -n 's/^placement: world size 4 on 2 hosts: \(node[0-9]\) ranks 0-1 (2), \(node[0-9]\) ranks 2-3 (2)$/\1 \2/p' "$out")
