@@ -16,13 +16,6 @@
 
 namespace dpmlp {
 
-std::string LocalHostName() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return "?";
-  std::string host(name);
-  return host.substr(0, host.find('.'));
-}
-
 std::string Communicator::RanksOnHosts(const std::vector<int>& ranks) const {
   std::string out;
   for (int r : ranks) {
@@ -32,9 +25,13 @@ std::string Communicator::RanksOnHosts(const std::vector<int>& ranks) const {
   return out;
 }
 
-LocalCommunicator::LocalCommunicator() { hosts_ = {LocalHostName()}; }
-
 void LocalCommunicator::Abort(int code) { std::_Exit(code); }
+
+std::vector<std::string> LocalCommunicator::GatherHostnames() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) std::strcpy(name, "?");
+  return {name};
+}
 
 std::string DescribePlacement(const std::vector<std::string>& hosts) {
   std::vector<std::string> order;
@@ -120,7 +117,6 @@ class MpiCommunicator : public Communicator {
     // The watchdog's arrival notices travel on their own communicator, apart from the data.
     MPI_Comm_dup(MPI_COMM_WORLD, &watch_);
     MPI_Op_create(&Bf16Sum, /*commute=*/1, &bf16_sum_);
-    GatherHosts();
   }
   ~MpiCommunicator() override {
     int finalized = 0;
@@ -189,6 +185,25 @@ class MpiCommunicator : public Communicator {
     std::_Exit(code);
   }
   const char* backend() const override { return "open-mpi"; }
+
+ protected:
+  std::vector<std::string> GatherHostnames() override {
+    char mine[MPI_MAX_PROCESSOR_NAME] = {};
+    int len = 0;
+    MPI_Get_processor_name(mine, &len);
+    std::vector<char> all(static_cast<size_t>(size_) * MPI_MAX_PROCESSOR_NAME);
+    MPI_Request req;
+    Check(MPI_Iallgather(mine, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME,
+                         MPI_CHAR, MPI_COMM_WORLD, &req),
+          "MPI_Iallgather");
+    Wait(&req);
+    std::vector<std::string> hosts;
+    for (int r = 0; r < size_; ++r)
+      hosts.emplace_back(
+          &all[static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME],
+          strnlen(&all[static_cast<size_t>(r) * MPI_MAX_PROCESSOR_NAME], MPI_MAX_PROCESSOR_NAME));
+    return hosts;
+  }
 
  private:
   void Reduce(void* data, size_t n, MPI_Datatype type, MPI_Op op) {
@@ -325,20 +340,6 @@ class MpiCommunicator : public Communicator {
                  RanksOnHosts(lost).c_str());
     std::fflush(stderr);
     Abort(kExitStalled);
-  }
-
-  // Every rank's host name, in rank order, fixed-width so one allgather does it.
-  void GatherHosts() {
-    constexpr int kWidth = 64;
-    std::string mine = LocalHostName().substr(0, kWidth - 1);
-    mine.resize(kWidth, '\0');
-    std::vector<char> all(static_cast<size_t>(kWidth) * size_);
-    Check(
-        MPI_Allgather(mine.data(), kWidth, MPI_CHAR, all.data(), kWidth, MPI_CHAR, MPI_COMM_WORLD),
-        "MPI_Allgather");
-    hosts_.clear();
-    for (int r = 0; r < size_; ++r)
-      hosts_.emplace_back(all.data() + static_cast<size_t>(r) * kWidth);
   }
 
   static constexpr int kArrivedTag = 7;

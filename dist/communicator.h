@@ -40,10 +40,8 @@ class Communicator {
   [[noreturn]] virtual void Abort(int code) = 0;
   // "open-mpi" or "local"; for logs.
   virtual const char* backend() const = 0;
-  // Every rank's host name, indexed by rank (gathered once, when the communicator is made), so
-  // that a failure can name where a lost rank ran.
-  const std::vector<std::string>& hosts() const { return hosts_; }
-  // "rank 1 on node2, rank 3 on node4" for the given ranks.
+  // "rank 1 on node2, rank 3 on node4" for the given ranks; "?" for the host until Hostnames()
+  // has been called (dpmlp train does that at start).
   std::string RanksOnHosts(const std::vector<int>& ranks) const;
 
   // Collective watchdog: when seconds > 0, a rank that waits longer than that in AllreduceSum
@@ -59,10 +57,17 @@ class Communicator {
     return *label_ ? std::string(label_) : std::string("a collective");
   }
 
+  // Every rank's host name, indexed by rank: a collective the first time, then remembered.
+  const std::vector<std::string>& Hostnames() {
+    if (hosts_.empty()) hosts_ = GatherHostnames();
+    return hosts_;
+  }
+
  protected:
-  std::vector<std::string> hosts_;
+  virtual std::vector<std::string> GatherHostnames() = 0;
 
  private:
+  std::vector<std::string> hosts_;
   double timeout_ = 0.0;
   const char* label_ = "";
   const int64_t* counter_ = nullptr;
@@ -71,7 +76,6 @@ class Communicator {
 // A world of one rank: collectives are identities.
 class LocalCommunicator : public Communicator {
  public:
-  LocalCommunicator();
   int rank() const override { return 0; }
   int size() const override { return 1; }
   void AllreduceSum(float*, size_t) override {}
@@ -87,16 +91,16 @@ class LocalCommunicator : public Communicator {
   void Barrier() override {}
   [[noreturn]] void Abort(int code) override;
   const char* backend() const override { return "local"; }
+
+ protected:
+  std::vector<std::string> GatherHostnames() override;
 };
+
+constexpr int kAbortGraceSeconds = 10;
 
 // One line for the log: the world size, the hosts in order of their first rank, and each host's
 // ranks, e.g. "placement: world size 4 on 2 hosts: node1 ranks 0-1 (2), node2 ranks 2-3 (2)".
 std::string DescribePlacement(const std::vector<std::string>& hosts);
-
-constexpr int kAbortGraceSeconds = 10;
-
-// This host's name (short form, as `hostname -s`).
-std::string LocalHostName();
 
 // True when this process was started by an MPI launcher (mpirun, srun with PMI/PMIx).
 bool LaunchedByMpi();

@@ -192,7 +192,7 @@ TrainSummary Trainer::Impl::Run() {
     m.set_lr(pos.lr());
     m.set_world_size(world);
     std::string hosts;  // a flat field: --metrics lines stay one flat JSON object
-    for (const std::string& h : comm.hosts()) hosts += (hosts.empty() ? "" : ",") + h;
+    for (const std::string& h : comm.Hostnames()) hosts += (hosts.empty() ? "" : ",") + h;
     m.set_rank_hosts(hosts);
     m.set_samples(static_cast<int32_t>(pos.epoch_samples()));
     const double es = std::max(1.0, pos.epoch_samples());

@@ -76,7 +76,7 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
     return true;
   };
   auto run = [&]() -> int {
-    const std::string placement = DescribePlacement(comm.hosts());
+    const std::string placement = DescribePlacement(comm.Hostnames());
     if (comm.rank() == 0) {
       std::printf("%s\n", placement.c_str());
       std::fflush(stdout);

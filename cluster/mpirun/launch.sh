@@ -23,7 +23,9 @@
 #                 host. shm and tcp pin the ob1 messaging layer, so UCX cannot bypass the choice.
 #   --dry-run     print the mpirun command, do not run it
 #
-# The mpirun command is printed to stderr before it runs. SIGTERM, SIGINT or SIGUSR1 sent to this
+# The mpirun command is printed to stderr before it runs. After a rank's MPI_Abort, mpirun gets
+# ABORT_GRACE seconds (default 20) to end the job before it is killed (a host cut off from the
+# network can otherwise hold it for many minutes); the exit status is then the abort's code. SIGTERM, SIGINT or SIGUSR1 sent to this
 # script reach the ranks as SIGUSR1: dpmlp checkpoints and exits 75, and so does this script. The
 # exit status is mpirun's (the first non-zero rank status).
 set -euo pipefail
@@ -113,10 +115,34 @@ pid=''
 # shellcheck disable=SC2317  # run by the trap
 stop() { if [[ -n $pid ]]; then kill -USR1 "$pid" 2>/dev/null || true; fi; }
 trap stop TERM INT USR1
-"${cmd[@]}" &
+# Once a rank has called MPI_Abort, mpirun tells every host to stop; a host cut off from the
+# network can hold that for the kernel's TCP retransmission time (~15 min by default), even after
+# every rank has ended. mpirun's stderr is watched for the abort, and if mpirun is still there
+# ABORT_GRACE seconds later it is killed and this script exits with the abort's error code.
+abort_note=$(mktemp "${TMPDIR:-/tmp}/launch-abort.XXXXXX")
+trap 'rm -f "$abort_note"' EXIT
+watch_abort() {
+  local line seen=0  # Open MPI: "MPI_ABORT was invoked on rank R ..." then "with errorcode N."
+  while IFS= read -r line; do
+    printf '%s\n' "$line" >&2
+    [[ $line == *"MPI_ABORT was invoked"* ]] && seen=1
+    if ((seen)) && [[ $line =~ errorcode\ ([0-9]+) ]]; then
+      echo "${BASH_REMATCH[1]}" >"$abort_note"
+      seen=0
+    fi
+  done
+}
+"${cmd[@]}" 2> >(watch_abort) &
 pid=$!
+(
+  while kill -0 "$pid" 2>/dev/null && [[ ! -s $abort_note ]]; do sleep 1; done
+  for ((i = 0; i < ${ABORT_GRACE:-20}; i++)); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 1; done
+  echo "launch.sh: mpirun still runs ${ABORT_GRACE:-20} s after MPI_Abort (a host unreachable?); killing it" >&2
+  kill -KILL "$pid" 2>/dev/null
+) &
 # A trapped signal ends `wait` early while mpirun still runs; the last wait returns its status.
 while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
 status=0
 wait "$pid" || status=$?
+if ((status == 128 + 9)) && [[ -s $abort_note ]]; then status=$(<"$abort_note"); fi
 exit "$status"

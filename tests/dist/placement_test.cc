@@ -29,10 +29,10 @@ TEST(PlacementTest, RoundRobinAndUnevenHosts) {
 
 TEST(PlacementTest, LocalCommunicatorNamesThisHost) {
   LocalCommunicator comm;
-  const std::vector<std::string>& hosts = comm.hosts();
+  const std::vector<std::string>& hosts = comm.Hostnames();
   ASSERT_EQ(hosts.size(), 1u);
   EXPECT_FALSE(hosts[0].empty());
-  EXPECT_EQ(hosts[0], LocalHostName());
+  EXPECT_EQ(&comm.Hostnames(), &hosts);  // gathered once, then remembered
 }
 
 }  // namespace
