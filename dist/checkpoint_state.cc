@@ -87,9 +87,11 @@ pb::Checkpoint ParseCheckpoint(const std::string& payload, const std::string& so
 uint64_t MaxCheckpointPayloadBytes(const ModelSpec& spec) {
   const uint64_t floats =
       2 * static_cast<uint64_t>(spec.parameter_count()) + 2 * static_cast<uint64_t>(spec.input_dim);
-  // 4 bytes a float, plus per tensor a name, a shape and the packed-field headers; 1 MiB covers
-  // options (paths) and position many times over.
-  return 4 * floats + 256 * (4 * (spec.hidden.size() + 1) + 4) + (uint64_t{1} << 20);
+  // 4 bytes a float, plus per tensor a name, a shape and the packed-field headers, plus options
+  // (paths) and position. Then 16 times that and 64 MiB more, so that a checkpoint of a somewhat
+  // larger model is still read and named by SpecMismatches; only an absurd file is cut off here.
+  const uint64_t need = 4 * floats + 256 * (4 * (spec.hidden.size() + 1) + 4) + (uint64_t{1} << 20);
+  return 16 * need + (uint64_t{64} << 20);
 }
 
 namespace {

@@ -29,9 +29,9 @@ pb::Checkpoint MakeCheckpoint(const ModelData& model, const TrainConfig& config,
 // Parses and validates a checkpoint payload; throws UsageError naming `source`.
 pb::Checkpoint ParseCheckpoint(const std::string& payload, const std::string& source);
 
-// An upper bound on the payload of a checkpoint of `spec`: parameters and velocity, the input
-// normalisation, and generous room for names, shapes, options and position. A larger file is not
-// one of this model's checkpoints, and is rejected from its header alone.
+// A generous upper bound on the payload of a checkpoint of `spec` (16 times its parameters,
+// velocity, normalisation, names and options, plus 64 MiB). A file that declares more is not a
+// checkpoint of this run, and is rejected from its header alone without reading it.
 uint64_t MaxCheckpointPayloadBytes(const ModelSpec& spec);
 
 // Each field of the model spec that differs, as "--layers: checkpoint 16,16, requested 32". The

@@ -108,8 +108,8 @@ FramedKind ValidateHeader(const std::string& path, const std::string& head, uint
   }
   if (*length > max_payload) {
     throw bad("payload of " + std::to_string(*length) + " bytes is more than " +
-              std::to_string(max_payload) + " bytes, the most this " + NameOf(kind) +
-              " can hold (a huge or sparse file?)");
+              std::to_string(max_payload) + " bytes, the most a " + NameOf(kind) +
+              " here can hold (a huge or sparse file?)");
   }
   return kind;
 }

@@ -28,10 +28,27 @@ expect_exit 0 "control: train with good/train.ini" "$DPMLP" train --config "$GOO
 expect_exit 0 "control: predict with good/model.pb" "$DPMLP" predict --model "$GOOD/model.pb" \
   --input "$GOOD/inputs1.csv" --out control-pred.csv
 
+# make_special KIND PATH: a file no corpus can hold, made in the case's own directory (never under
+# a system path): dir, fifo, blockdev (a node, never opened), sparse-ckpt (a 30 GB sparse file
+# behind a valid checkpoint header), corrupt-ckpt-dir (a folder whose only checkpoint is junk).
+make_special() {
+  case $1 in
+    dir) mkdir -p "$2" ;;
+    fifo) mkfifo "$2" ;;
+    blockdev) mknod "$2" b 7 250 ;;
+    sparse-ckpt)
+      python3 -c 'import struct, sys
+open(sys.argv[1], "wb").write(b"DPMLPCKP" + struct.pack("<IQI", 1, (30 << 30) - 24, 0))' "$2" &&
+        truncate -s 30G "$2" ;;
+    corrupt-ckpt-dir) mkdir -p "$2" && echo junk >"$2/ckpt-0000000005.pb" ;;
+    *) return 1 ;;
+  esac
+}
+
 # run_case NP NAME FILE WANT FLAGS NAMES FRAGMENT ARGS: one run of one case; prints one line.
 run_case() {
   local np=$1 name=$2 file=$3 want=$4 flags=$5 names=$6 fragment=$7 args=$8
-  local dir="$WORK/case-$name-np$np" named="" role rc problems=()
+  local dir="$WORK/case-$name-np$np" named="" role rc problems=() special=""
   local out="$dir/out"
   mkdir -p "$out"
   if [[ $args =~ @IDX:([a-z0-9.-]+)@ ]]; then
@@ -54,6 +71,11 @@ run_case() {
       fifo) mkfifo "$named" && { cat "$CORPUS/$feed" >"$named" 2>/dev/null & } ;;
     esac || { fail "$name: cannot make the $kind node (mknod needs root)"; return; }
     args=${args//"$token"/"$named"}
+  elif [[ $args =~ @SPECIAL:([a-z-]+)@ ]]; then
+    special="$dir/special-${BASH_REMATCH[1]}"
+    make_special "${BASH_REMATCH[1]}" "$special" || problems+=("cannot make $special")
+    named=$special
+    args=${args//"@SPECIAL:${BASH_REMATCH[1]}@"/"$special"}
   elif [ "$file" != - ]; then
     named="$CORPUS/$file"
   fi
@@ -66,7 +88,9 @@ run_case() {
   # A bad input must fail before anything is written: give train every output it can make.
   # (An output the case itself names is left as the case gives it.)
   if [ "${argv[0]}" = train ] && [ "$want" = 2 ]; then
-    argv+=(--progress off --metrics "$out/metrics.jsonl" --checkpoint-dir "$out/ckpt" --checkpoint-every 1)
+    argv+=(--progress off --checkpoint-every 1)
+    [[ " ${argv[*]} " == *" --metrics "* ]] || argv+=(--metrics "$out/metrics.jsonl")
+    [[ " ${argv[*]} " == *" --checkpoint-dir "* ]] || argv+=(--checkpoint-dir "$out/ckpt")
     [[ " ${argv[*]} " == *" --save-model "* ]] || argv+=(--save-model "$out/model.pb")
   fi
   local launch=()
@@ -105,11 +129,22 @@ run_case() {
     left=$(cd "$out" && find . -mindepth 1 | head -5 | tr '\n' ' ')
     [ -z "$left" ] && grep -qa '^final: ' "$dir/stdout" && left="(a 'final:' line: training ran)"
     [ -n "$left" ] && problems+=("output left behind: $left")
+  elif [ -n "$special" ]; then
+    [ -e "$named.tmp" ] && problems+=("partial output at $named.tmp")
   else
     [ -e "$named" ] || [ -e "$named.tmp" ] && problems+=("partial output at $named")
   fi
   # A FIFO's writer that nobody read from: end it (the open blocks until a reader comes).
   [ -p "$dir/node-fifo" ] && { timeout 2 cat "$dir/node-fifo" >/dev/null 2>&1 || true; }
+  # A special file is never replaced: it must be what it was made as.
+  if [ -n "$special" ]; then
+    case $special in
+      *-dir) [ -d "$special" ] && [ ! -L "$special" ] ;;
+      *-fifo) [ -p "$special" ] ;;
+      *-blockdev) [ -b "$special" ] ;;
+      *) [ -f "$special" ] ;;
+    esac || problems+=("$special was replaced")
+  fi
 
   local what="$name$([ "$np" -gt 1 ] && echo " (np=$np)"): $(printf '%s ' "${argv[@]}" | sed "s|$CORPUS/||g; s|$WORK/||g")"
   if [[ ,$flags, == *,bug,* ]]; then

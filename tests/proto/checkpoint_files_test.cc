@@ -95,7 +95,7 @@ TEST(FramedHeaderFirstTest, HugeSparseFilesAreRejectedFromTheHeaderAlone) {
             "2 " + zeros + ": wrong magic (not a dpmlp checkpoint file)");
   EXPECT_EQ(ErrorOf([&] { ReadFramedFile(framed, FramedKind::kCheckpoint, 1 << 20); }),
             "2 " + framed + ": payload of " + std::to_string(length) +
-                " bytes is more than 1048576 bytes, the most this checkpoint can hold (a huge or "
+                " bytes is more than 1048576 bytes, the most a checkpoint here can hold (a huge or "
                 "sparse file?)");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
