@@ -14,8 +14,9 @@
 #   --dry-run     print the mpirun command, do not run it
 #
 # The mpirun command is printed to stderr before it runs. SIGTERM, SIGINT or SIGUSR1 sent to this
-# script reach the ranks as SIGUSR1: dpmlp checkpoints and exits 75, and so does this script. The
-# exit status is mpirun's (the first non-zero rank status).
+# script reach the ranks as SIGUSR1: dpmlp checkpoints and exits 75, and so does this script, also
+# when the signal reached mpirun directly (mpirun itself would exit 1). Otherwise the exit status
+# is mpirun's (the first non-zero rank status).
 set -euo pipefail
 
 usage() {
@@ -79,15 +80,33 @@ echo "$line" >&2
 
 # Not exec: mpirun answers SIGTERM and SIGINT by aborting the job with exit code 1 even when the
 # ranks have checkpointed and exited 75; SIGUSR1 it forwards and then returns the ranks' 75. So
-# every stop signal is passed on as SIGUSR1 (dpmlp treats them alike).
+# every stop signal sent to this script is passed on as SIGUSR1 (dpmlp treats them alike).
+# A signal can also reach mpirun itself (Ctrl-C to the process group, scancel, kill of the job's
+# processes): mpirun then exits 1 although the job stopped cleanly. The ranks' stderr is
+# therefore also copied to a temporary file; when mpirun fails and rank 0 said it stopped by a
+# signal after writing its checkpoint ("stopped by a signal at step N; checkpoint ... written"),
+# this script exits 75 instead. The mapping:
+#   ranks checkpointed and exited 75   -> 75, whatever mpirun returned (1 after SIGTERM/SIGINT)
+#   any other failure                  -> mpirun's status
 pid=''
 # shellcheck disable=SC2317  # run by the trap
 stop() { if [[ -n $pid ]]; then kill -USR1 "$pid" 2>/dev/null || true; fi; }
 trap stop TERM INT USR1
-"${cmd[@]}" &
+errlog=$(mktemp "${TMPDIR:-/tmp}/launch-stderr.XXXXXX")
+trap 'rm -f "$errlog"' EXIT
+exec 3> >(tee -a "$errlog" >&2)
+teepid=$!
+"${cmd[@]}" 2>&3 &
 pid=$!
 # A trapped signal ends `wait` early while mpirun still runs; the last wait returns its status.
 while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
 status=0
 wait "$pid" || status=$?
+exec 3>&-
+wait "$teepid" 2>/dev/null || true
+if ((status != 0 && status != 75)) &&
+  grep -qE 'dpmlp: stopped by a signal at step [0-9]+; checkpoint .* written' "$errlog"; then
+  echo "launch.sh: mpirun exited $status after the ranks checkpointed on a signal: exiting 75" >&2
+  status=75
+fi
 exit "$status"
