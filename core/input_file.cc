@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -55,7 +56,8 @@ std::string ReadInputFile(const std::string& path, size_t cap) {
   if (S_ISDIR(st.st_mode)) throw UsageError(path + ": is a directory, not a file");
   const bool regular = S_ISREG(st.st_mode);
   std::string text;
-  if (regular) text.reserve(static_cast<size_t>(st.st_size));
+  // A sparse or huge regular file grows the buffer as it is read; the size only sizes the start.
+  if (regular) text.reserve(std::min(static_cast<size_t>(st.st_size), kStreamInputCap));
   char buf[1 << 16];
   for (;;) {
     const ssize_t got = ::read(f.fd, buf, sizeof buf);

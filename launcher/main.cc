@@ -68,7 +68,8 @@ const char kUsage[] =
     "\n"
     "exit codes: 0 done, 1 internal error, 2 bad usage or input, 3 diverged, 4 I/O failed,\n"
     "            5 a rank failed or stalled (collective watchdog),\n"
-    "            75 stopped by a signal after checkpointing (rerun the same command)\n";
+    "            75 stopped by a signal after checkpointing (rerun the same command),\n"
+    "            128+N stopped by signal N outside training (nothing to save)\n";
 
 }  // namespace
 

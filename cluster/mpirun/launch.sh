@@ -25,9 +25,10 @@
 #
 # The mpirun command is printed to stderr before it runs. After a rank's MPI_Abort, mpirun gets
 # ABORT_GRACE seconds (default 20) to end the job before it is killed (a host cut off from the
-# network can otherwise hold it for many minutes); the exit status is then the abort's code. SIGTERM, SIGINT or SIGUSR1 sent to this
-# script reach the ranks as SIGUSR1: dpmlp checkpoints and exits 75, and so does this script. The
-# exit status is mpirun's (the first non-zero rank status).
+# network can otherwise hold it for many minutes); the exit status is then the abort's code.
+# SIGTERM, SIGINT or SIGUSR1 sent to this script reach the ranks as SIGUSR1: dpmlp checkpoints and
+# exits 75, and so does this script, also when the signal reached mpirun directly (mpirun itself
+# would exit 1). Otherwise the exit status is mpirun's (the first non-zero rank status).
 set -euo pipefail
 
 usage() {
@@ -110,21 +111,33 @@ echo "$line" >&2
 
 # Not exec: mpirun answers SIGTERM and SIGINT by aborting the job with exit code 1 even when the
 # ranks have checkpointed and exited 75; SIGUSR1 it forwards and then returns the ranks' 75. So
-# every stop signal is passed on as SIGUSR1 (dpmlp treats them alike).
+# every stop signal sent to this script is passed on as SIGUSR1 (dpmlp treats them alike).
+# A signal can also reach mpirun itself (Ctrl-C to the process group, scancel, kill of the job's
+# processes): mpirun then exits 1 although the job stopped cleanly. The ranks' stderr is
+# therefore also copied to a temporary file; when mpirun fails and rank 0 said it stopped by a
+# signal after writing its checkpoint ("stopped by a signal at step N; checkpoint ... written"),
+# this script exits 75 instead. The mapping:
+#   ranks checkpointed and exited 75   -> 75, whatever mpirun returned (1 after SIGTERM/SIGINT)
+#   any other failure                  -> mpirun's status
 pid=''
 # shellcheck disable=SC2317  # run by the trap
 stop() { if [[ -n $pid ]]; then kill -USR1 "$pid" 2>/dev/null || true; fi; }
 trap stop TERM INT USR1
 # Once a rank has called MPI_Abort, mpirun tells every host to stop; a host cut off from the
 # network can hold that for the kernel's TCP retransmission time (~15 min by default), even after
-# every rank has ended. mpirun's stderr is watched for the abort, and if mpirun is still there
-# ABORT_GRACE seconds later it is killed and this script exits with the abort's error code.
+# every rank has ended. mpirun's stderr is passed through and watched: for the abort (if mpirun is
+# still there ABORT_GRACE seconds later it is killed and this script exits with the abort's error
+# code), and kept for the ranks' "checkpoint written" line (the exit-75 mapping below).
 abort_note=$(mktemp "${TMPDIR:-/tmp}/launch-abort.XXXXXX")
-trap 'rm -f "$abort_note"' EXIT
-watch_abort() {
+errlog=$(mktemp "${TMPDIR:-/tmp}/launch-stderr.XXXXXX")
+trap 'rm -f "$abort_note" "$errlog"' EXIT
+watch_stderr() {
   local line seen=0  # Open MPI: "MPI_ABORT was invoked on rank R ..." then "with errorcode N."
   while IFS= read -r line; do
-    printf '%s\n' "$line" >&2
+    printf '%s
+' "$line" >&2
+    printf '%s
+' "$line" >>"$errlog"
     [[ $line == *"MPI_ABORT was invoked"* ]] && seen=1
     if ((seen)) && [[ $line =~ errorcode\ ([0-9]+) ]]; then
       echo "${BASH_REMATCH[1]}" >"$abort_note"
@@ -132,7 +145,9 @@ watch_abort() {
     fi
   done
 }
-"${cmd[@]}" 2> >(watch_abort) &
+exec 3> >(watch_stderr)
+watchpid=$!
+"${cmd[@]}" 2>&3 &
 pid=$!
 (
   while kill -0 "$pid" 2>/dev/null && [[ ! -s $abort_note ]]; do sleep 1; done
@@ -145,4 +160,11 @@ while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
 status=0
 wait "$pid" || status=$?
 if ((status == 128 + 9)) && [[ -s $abort_note ]]; then status=$(<"$abort_note"); fi
+exec 3>&-
+wait "$watchpid" 2>/dev/null || true
+if ((status != 0 && status != 75)) &&
+  grep -qE 'dpmlp: stopped by a signal at step [0-9]+; checkpoint .* written' "$errlog"; then
+  echo "launch.sh: mpirun exited $status after the ranks checkpointed on a signal: exiting 75" >&2
+  status=75
+fi
 exit "$status"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cluster/mpirun/launch.sh: 2 ranks over shared memory and over TCP (checked with Open MPI's own
 # component selection log), more ranks than cores, usage errors, and SIGTERM or SIGUSR1 to the
-# wrapper reaching the ranks (checkpoint, exit 75).
+# wrapper reaching the ranks (checkpoint, exit 75), and SIGTERM to mpirun itself mapped to 75.
 #   bash tests/cluster/mpirun_launch_test.sh [path/to/dpmlp] [repo-root] [path/to/model_diff]
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
@@ -70,5 +70,22 @@ for sig in TERM USR1; do
   check "$sig: after writing a checkpoint" has_line "$log" 'stopped by a signal at step [0-9]+'
   check "$sig: which is on disk" has_checkpoint "$WORK/sig$sig"
 done
+
+# SIGTERM to mpirun itself (as Ctrl-C to the process group or scancel deliver it): mpirun exits 1,
+# but the ranks checkpointed, so the wrapper maps it to 75.
+say "SIGTERM to mpirun under the wrapper"
+log=$WORK/sigmpirun.log
+"$launch" -n 2 -- "$DPMLP" train --epochs 50 --layers 32 --progress lines \
+  --checkpoint-dir "$WORK/sigmpirun/checkpoints" >"$log" 2>&1 &
+pid=$!
+check "mpirun: run is training" wait_file_line "$log" '^epoch 1/50 ' 120
+mpirun_pid=$(pgrep -P "$pid" -x mpirun)
+check "mpirun: found the wrapper's mpirun ($mpirun_pid)" test -n "$mpirun_pid"
+[ -n "$mpirun_pid" ] && kill -TERM "$mpirun_pid"
+status=0
+wait "$pid" || status=$?
+check "mpirun: wrapper exits 75 (got $status)" test "$status" = 75
+check "mpirun: says why" has_line "$log" 'launch.sh: mpirun exited 1 after the ranks checkpointed'
+check "mpirun: the checkpoint is on disk" has_checkpoint "$WORK/sigmpirun"
 
 summary

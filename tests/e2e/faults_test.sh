@@ -56,6 +56,8 @@ check "a stopped rank ends the job with exit 5 (got $rc)" test "$rc" -eq 5
 check "... within 30 s (took $took s)" lt "$took" 30
 check "the watchdog names the step and the rank that did not arrive" \
   grep -qE "collective timeout at step [0-9]+: .* rank\(s\) 1 that did not arrive \(arrived: 0,2\)" log_stop
+check "no rank lists an empty set of missing ranks (the late rank names itself)" \
+  test "$(grep -c 'rank(s)  that did not arrive' log_stop)" = 0
 
 # --- divergence --------------------------------------------------------------------------------
 "$DPMLP" train --train-samples 2000 --test-samples 100 --layers 64 --lr 1e4 --checkpoint-dir dv \

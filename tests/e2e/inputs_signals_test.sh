@@ -115,7 +115,8 @@ run_seed() { "$DPMLP" train --dataset sin --layers 4 --activation tanh --epochs 
 expect_exit 0 "train 3 steps with --seed 3" run_seed --seed 3 --max-steps 3
 expect_exit 2 "resume the same run with --seed 4" run_seed --seed 4 --max-steps 6
 stderr_names "the refusal" "seeds/ckpt-0000000003.pb" "--seed 4 (checkpoint: 3)" "--allow-seed-change"
-check "no checkpoint was written by the refused run" test "$(ls seeds | grep -c "^ckpt-")" = 1
+ckpts=(seeds/ckpt-*.pb)
+check "no checkpoint was written by the refused run" test "${#ckpts[@]}" = 1
 expect_exit 0 "resume with --seed 4 --allow-seed-change" run_seed --seed 4 --max-steps 6 \
   --allow-seed-change
 check "it says so" grep -q 'resume: using new value --seed 4 (checkpoint: 3)' "$WORK/last.out"
