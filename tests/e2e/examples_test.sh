@@ -84,4 +84,19 @@ check "fashion-best: the config's network is built" \
   grep -q "^model 784-$(sed -n 's/^layers *= *//p' "$EX/fashion-best.ini" | tr , -)-10 " last.out
 check "fashion-best: 20 steps with a finite loss" grep -qE '^final: test accuracy [0-9.]+%.*, 20 steps,' last.out
 
+# --- fashion-best.sh: its arithmetic on a short run ---------------------------------------------
+# Two seeds of 2 epochs on 2000 images cannot reach the targets: the script must say so (exit 1)
+# and report each seed's accuracy as the metrics file has it and the mean of the two.
+expect_exit 1 "fashion-best.sh, 2 seeds of a short run, misses the targets" env SEEDS="1 2" DPMLP="$DPMLP" \
+  bash "$EX/fashion-best.sh" --train-samples 2000 --test-samples 500 --epochs 2 --average-epochs 1
+dir=$(sed -n 's/.*; metrics in \(.*\)$/\1/p' last.out)
+want=$(python3 -c 'import json, sys
+acc = [100 * json.loads(open(f).read().splitlines()[-1])["avg_test_accuracy"] for f in sys.argv[1:]]
+print(" ".join("%.2f" % a for a in acc), "%.2f" % (sum(round(a, 2) for a in acc) / len(acc)))' \
+  "$dir/seed1.jsonl" "$dir/seed2.jsonl")
+got="$(sed -n 's/^fashion-best: seed [12]: test accuracy \([0-9.]*\)%.*/\1/p' last.out | tr '\n' ' ')$(
+  sed -n 's/^fashion-best: mean test accuracy over seeds 1 2: \([0-9.]*\)%.*/\1/p' last.out)"
+check "fashion-best.sh reports the averaged models' accuracies and their mean ($got)" test "$got" = "$want"
+rm -rf "$dir"
+
 finish
