@@ -5,10 +5,12 @@
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$WORK" || exit 1
 
-# The pid of rank R of a running job (from the environment Open MPI gives each rank).
+# The pid of rank R of this test's running job (from the environment Open MPI gives each rank;
+# only processes working in this test's directory, so a test running beside it is never hit).
 rank_pid() {
   local p
   for p in $(pgrep -f "^$DPMLP train"); do
+    [ "$(readlink "/proc/$p/cwd" 2>/dev/null)" = "$PWD" ] || continue
     if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"; then
       echo "$p"
       return
