@@ -194,6 +194,33 @@ same_parameters() {
   [[ $(find "$b" -name '*.npy' | wc -l) -eq $n && $n -gt 0 ]]
 }
 
+# run_ranks DIR: pids of the dpmlp processes whose command line names DIR (the ranks of one run;
+# the namespaces share the machine's pid space).
+run_ranks() {
+  local pid
+  for pid in $(pgrep -x dpmlp); do
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1" && echo "$pid"
+  done
+  return 0
+}
+
+# wait_signal_pending SIG SECONDS PID...: wait until SIG is pending (process-wide) in every PID.
+wait_signal_pending() {
+  local bit pid mask deadline=$((SECONDS + $2)) all
+  bit=$(($(kill -l "$1") - 1))
+  shift 2
+  while ((SECONDS < deadline)); do
+    all=1
+    for pid in "$@"; do
+      mask=$(awk '/^ShdPnd:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+      [[ -n $mask ]] && (((16#$mask >> bit) & 1)) || all=0
+    done
+    ((all)) && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
 # preempt_and_resume SBATCH_ARGS...: train.sbatch with $DPMLP_CONFIG (several epochs, checkpoints
 # on) run twice: once uninterrupted, once preempted as Slurm does it (SIGUSR1 to the batch shell,
 # scancel --batch) after its first epoch. The preempted run must checkpoint, exit 75, requeue
@@ -212,7 +239,16 @@ preempt_and_resume() {
   job=$(RUN_DIR=$WORK/pre submit "${resources[@]}" "$sbatch_script")
   out=$WORK/dpmlp-$job.out err=$WORK/dpmlp-$job.err
   require "job $job is training" wait_file_line "$out" '^epoch 1/[0-9]+ ' 300
+  # A fast machine finishes a few epochs in about a second, faster than scancel's signal travels
+  # batch shell -> mpirun -> orted -> rank. Freeze the ranks, let the signal arrive (pending), then
+  # thaw them: the signal is handled mid-training however fast the machine is.
+  local ranks
+  mapfile -t ranks < <(run_ranks "$WORK/pre/")
+  require "found the ${#ranks[@]} ranks of job $job" test "${#ranks[@]}" -gt 0
+  kill -STOP "${ranks[@]}"
   scancel --batch --signal=USR1 "$job"
+  check "SIGUSR1 reached every frozen rank" wait_signal_pending USR1 30 "${ranks[@]}"
+  kill -CONT "${ranks[@]}"
   state=$(wait_state "$job" 120 PENDING "${FINAL_STATES[@]}") || true
   require "job requeued itself: PENDING (state $state)" test "$state" = PENDING
   check "restart count is 1" test "$(job_field "$job" Restarts)" = 1

@@ -8,14 +8,14 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 
 start_cluster 2
-# A few seconds per epoch here, so that the signal lands mid-training; momentum so that the
-# velocity has to survive the checkpoint too.
+# Several epochs after the first, so that the ranks are still training when they are frozen for the
+# signal (see preempt_and_resume); momentum so that the velocity has to survive the checkpoint too.
 cat >"$WORK/run.ini" <<'INI'
 dataset = fashion-mnist
 train-samples = 12000
 test-samples = 1000
 layers = 128
-epochs = 3
+epochs = 8
 batch-size = 128
 lr = 0.05
 momentum = 0.9
