@@ -3,8 +3,8 @@
 #   A. elastic run (MIN_NODES=2, -N 3): node3 is killed mid-run; train.sbatch names the lost node
 #      and its rank, relaunches on node1+node2 from the newest checkpoint, and the job completes:
 #      accuracy within 0.5 points of an uninterrupted np-3 run, each epoch's metrics once.
-#   B. the node running the batch script is killed (job submitted with --no-kill=off, see below):
-#      Slurm requeues the job; once the node is back it resumes from the checkpoint and completes.
+#   B. the node running the batch script is killed (under the script's --no-kill): its guard step
+#      requeues the job; once the node is back it resumes from the checkpoint and completes.
 #   C. node3's link goes down in a run that may not shrink (MIN_NODES = 3) or requeue: the job
 #      ends, saying why, within --collective-timeout + 30 s.
 #   D. the same cut under launch.sh by hostfile (no Slurm): it ends with dpmlp's code 5 within
@@ -121,13 +121,13 @@ say "A: killed after checkpoint step $killed_at_ck; lost node found after $detec
 on node3 start
 require "node3 back in service" nodes_idle 60
 
-say "B: the batch script's node (node1) killed; Slurm requeues the job"
+say "B: the batch script's node (node1) killed; the guard requeues the job"
 run=$WORK/b
-# With --no-kill, Slurm 22.05 keeps a job whose batch node died RUNNING, with nothing left to run,
-# until its time limit; --no-kill=off lets Slurm end and requeue it. The requeued job asks for the
-# node count it was given, so it starts again once node1 is back (docs/cluster.md).
+# train.sbatch's own --no-kill: Slurm only removes node1 from the job, and the script's guard step
+# on another node requeues it. The requeued job asks for the node count it was given, so it
+# starts again once node1 is back (docs/cluster.md).
 job=$(DPMLP_CONFIG=$WORK/el.ini RUN_DIR=$run submit -N 3 --ntasks-per-node 1 \
-  --no-kill=off --requeue --time 10:00 "$sbatch_script")
+  --requeue --time 10:00 "$sbatch_script")
 out=$WORK/dpmlp-$job.out
 require "job $job wrote a checkpoint at step $((2 * EVERY))" wait_checkpoint "$run" $((2 * EVERY)) 200
 killed_at_ck=$(newest_step "$run")
@@ -137,6 +137,7 @@ state=$(wait_state "$job" 90 PENDING) || true
 t_requeued=$(now)
 requeue_s=$(elapsed "$t_kill" "$t_requeued")
 check "job requeued after the batch node died (state $state, after $requeue_s s)" test "$state" = PENDING
+check "the guard said why" has_line "$out" '^\[train.sbatch guard .*\] node node1 \(the batch script.s\) left job [0-9]+; requeueing it$'
 on node1 start  # the host comes back, as after a reboot
 require "node1 back in service" nodes_idle 60
 # Slurm holds a requeued job back ~2 minutes (its BeginTime); release it now.
