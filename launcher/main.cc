@@ -62,7 +62,7 @@ const char kUsage[] =
     "  eval     score a model or checkpoint on a data set's test split\n"
     "  predict  write predictions for a CSV of inputs\n"
     "  info     describe a model, a checkpoint, or the model the options would build\n"
-    "  export   write a model's weights and biases as NumPy .npy files\n"
+    "  export   write a model as NumPy .npy files (weights, biases) or as one ONNX file\n"
     "  inspect  per-neuron effective intervals, dead/saturated neurons and ablation effects\n"
     "  plot     PNG plots through gnuplot: training curves, a 1-D fit, a 2-D surface\n"
     "\n"

@@ -15,6 +15,7 @@
 #include "launcher/commands.h"
 #include "launcher/data_setup.h"
 #include "launcher/model_file.h"
+#include "launcher/onnx_export.h"
 #include "proto/framed_file.h"
 #include "proto/model_codec.h"
 
@@ -197,22 +198,33 @@ int InfoCommand(Communicator& comm, int argc, char** argv) {
 }
 
 int ExportCommand(Communicator& comm, int argc, char** argv) {
-  std::string model_path, ckpt_path, out_dir;
+  std::string model_path, ckpt_path, out_dir, format;
   ModelData model;
   auto setup = [&]() -> bool {
     po::options_description opts;
     opts.add(ModelFileOptions(&model_path, &ckpt_path));
-    opts.add_options()("out", po::value(&out_dir)->required(),
-                       "directory for the .npy files and index.json");
+    opts.add_options()("format", po::value(&format)->default_value("npy"),
+                       "npy: a directory of .npy files and index.json; onnx: one ONNX file")(
+        "out", po::value(&out_dir)->required(),
+        "directory for the .npy files and index.json, or the .onnx file to write");
     po::variables_map vm;
-    if (!ParseCommandLine("export", "--model FILE|--checkpoint FILE --out DIR", opts, argc, argv,
-                          &vm, comm.rank() == 0))
+    if (!ParseCommandLine("export", "--model FILE|--checkpoint FILE [--format npy|onnx] --out PATH",
+                          opts, argc, argv, &vm, comm.rank() == 0))
       return false;
+    if (format != "npy" && format != "onnx")
+      throw UsageError("--format " + format + ": expected npy or onnx");
+    if (format == "onnx") CheckOutputPath("--out", out_dir, false);  // before reading the model
     model = LoadModelChoice(model_path, ckpt_path);
     return true;
   };
   auto run = [&]() -> int {
     if (comm.rank() != 0) return kExitOk;
+    if (format == "onnx") {
+      WriteFileAtomic(out_dir, OnnxModelBytes(model));
+      std::printf("exported an ONNX model (opset 17, %lld parameters) to %s\n",
+                  static_cast<long long>(model.spec.parameter_count()), out_dir.c_str());
+      return kExitOk;
+    }
     if (::mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST)
       throw IoError(out_dir + ": cannot create directory: " + std::strerror(errno));
     const ParamLayout layout(model.spec);
