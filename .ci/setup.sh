@@ -13,6 +13,10 @@ packages=(cmake g++ make pkg-config openmpi-bin libopenmpi-dev libopenblas-dev l
 if [ "$mode" = test ]; then
   # The cluster tests start a real single-node Slurm; plots need gnuplot.
   packages+=(slurm-wlm munge gnuplot-nox)
+  # The ONNX export test: the checker (python3-onnx) and node/npm for onnxruntime-node (a node
+  # already on the machine, e.g. from NodeSource, brings its own npm and is kept).
+  packages+=(python3-onnx)
+  command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()
@@ -32,6 +36,10 @@ jobs=$(nproc)
 if [ "$mode" = test ]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDPMLP_WERROR=ON
   cmake --build build -j "$jobs"
+  # onnxruntime-node ships the Linux x64 CPU runtime in its package; its install script only
+  # fetches GPU add-ons, so it is disabled. tests/e2e/onnx_test.sh looks in build/npm.
+  [ -f build/npm/node_modules/onnxruntime-node/package.json ] ||
+    npm install --ignore-scripts --no-audit --no-fund --prefix build/npm onnxruntime-node@1.30.0
   exec ctest --test-dir build --output-on-failure --timeout 900
 fi
 
