@@ -2,7 +2,8 @@
 # The two set-up commands of the README, for a fresh Debian 12 machine (as root, or with sudo):
 #   bash .ci/setup.sh run    install what is missing, build, train on Fashion-MNIST (one rank per core)
 #   bash .ci/setup.sh test   install what is missing, build with -Werror, run the whole test suite
-# Only Debian packages are installed; nothing is downloaded from anywhere else.
+# Only Debian packages are installed system-wide; `test` also puts the npm package onnxruntime-node
+# (the ONNX runtime the export test runs) under build/npm, nothing else from anywhere else.
 set -euo pipefail
 mode=${1:-}
 case "$mode" in run | test) ;; *) echo "usage: bash .ci/setup.sh run|test" >&2; exit 2 ;; esac
