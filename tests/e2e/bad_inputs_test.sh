@@ -10,8 +10,6 @@ CORPUS=$REPO/tests/bad_inputs
 GOOD=$CORPUS/good
 cd "$WORK" || exit 1
 KNOWN=0
-ASAN_BUILD=0
-ldd "$DPMLP" | grep -q libasan && ASAN_BUILD=1
 
 # --- controls: the good files the corpus breaks must themselves work ------------------------------
 mkdir -p good-idx && cp "$GOOD"/idx/* good-idx/

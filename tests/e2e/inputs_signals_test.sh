@@ -66,7 +66,7 @@ if mknod zero c 1 5 2>/dev/null; then
   # A reader without the cap would fill the machine's memory: bound it (address space, or under
   # ASan, which reserves terabytes of it, single allocations) and the time.
   (
-    if ldd "$DPMLP" | grep -q libasan; then
+    if [ "$ASAN_BUILD" = 1 ]; then
       export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}max_allocation_size_mb=3072
     else
       ulimit -v 4000000

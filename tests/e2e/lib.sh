@@ -17,6 +17,11 @@ check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; f
 # Float comparison through awk: lt A B is true when A < B (false when either is empty).
 lt() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
 MPIRUN=(mpirun --oversubscribe --mca btl self,vader)
+# ASAN_BUILD=1 when $DPMLP is the sanitizer build (it links libasan). Not `ldd | grep -q`: under
+# pipefail, grep quitting at the first match can kill ldd with SIGPIPE and the test then took a
+# sanitizer build for a plain one (about 1 run in 8 here).
+ASAN_BUILD=0
+[[ $(ldd "$DPMLP" 2>/dev/null) == *libasan* ]] && ASAN_BUILD=1
 # The dataset-fashion-mnist package; require_fashion_mnist ends a script that needs it, with one
 # failed check, when it is missing.
 FMNIST=/usr/share/datasets/fashion-mnist
