@@ -77,7 +77,7 @@ cleanup() {
   if ((slurm_started)); then
     "$REPO/cluster/local-slurm/stop.sh" "$SLURM_DIR" || true
     # Nothing of the cluster may outlive the test.
-    if ip netns list 2>/dev/null | grep -q "^$(cluster_prefix "$SLURM_DIR")-"; then
+    if [[ $'\n'$(ip netns list 2>/dev/null) == *$'\n'"$(cluster_prefix "$SLURM_DIR")-"* ]]; then
       echo "FAIL: namespaces left after stop.sh: $(ip netns list | grep "^$(cluster_prefix "$SLURM_DIR")-")"
       ((status)) || status=1
     fi
@@ -199,7 +199,8 @@ same_parameters() {
 run_ranks() {
   local pid
   for pid in $(pgrep -x dpmlp); do
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1" && echo "$pid"
+    # (no `| grep -q` under pipefail: its early exit can SIGPIPE the writer and fail the pipeline)
+    [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *"$1"* ]] && echo "$pid"
   done
   return 0
 }

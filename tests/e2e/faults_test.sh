@@ -11,7 +11,7 @@ rank_pid() {
   local p
   for p in $(pgrep -f "^$DPMLP train"); do
     [ "$(readlink "/proc/$p/cwd" 2>/dev/null)" = "$PWD" ] || continue
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"; then
+    if [[ $'\n'$(tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null)$'\n' == *$'\n'"OMPI_COMM_WORLD_RANK=$1"$'\n'* ]]; then
       echo "$p"
       return
     fi

@@ -8,7 +8,7 @@ require_fashion_mnist
 
 # rel_l2 A B: relative L2 distance between two model files.
 rel_l2() { "$MODEL_DIFF" "$1" "$2" | sed -n 's/^rel_l2 \([^ ]*\) .*/\1/p'; }
-bitwise() { "$MODEL_DIFF" "$1" "$2" | grep -q 'bitwise yes'; }
+bitwise() { [[ $("$MODEL_DIFF" "$1" "$2") == *'bitwise yes'* ]]; }
 # same_metrics A B KEY...: two --metrics files have lines, as many, and equal values of every
 # KEY in each (timings differ between runs; everything the training computed must not).
 same_metrics() {
