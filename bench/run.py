@@ -265,7 +265,18 @@ def spread(vals, f):
     return f"{f(med(vals))} ({f(min(vals))}–{f(max(vals))})"
 
 
-def machine():
+def blas_kernel(binary):
+    """The BLAS the dpmlp binary runs with this environment (`dpmlp info --blas --json`)."""
+    try:
+        out = subprocess.run([binary, "info", "--blas", "--json"], capture_output=True, text=True).stdout
+        b = json.loads(out)
+    except (OSError, ValueError):
+        return "BLAS: ?"
+    env = b.get("coretype_env") or "unset"
+    return f"BLAS: {b.get('config', '?')}, core {b.get('core', '?')} (OPENBLAS_CORETYPE {env})"
+
+
+def machine(binary):
     info = {}
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -282,7 +293,7 @@ def machine():
     return (f"{info.get('model name', '?')} (family {info.get('cpu family', '?')} model {info.get('model', '?')}), "
             f"{os.cpu_count()} cores, {platform.system()} {platform.release()}; OpenBLAS "
             f"{pkg('libopenblas0-pthread')}, Open MPI {pkg('openmpi-bin')}, python3-torch {pkg('python3-torch')}, "
-            f"python3-sklearn {pkg('python3-sklearn')}")
+            f"python3-sklearn {pkg('python3-sklearn')}; {blas_kernel(binary)}")
 
 
 def report(results, meta, compare_labels):
@@ -508,7 +519,7 @@ def main():
                                 text=True).stdout.strip() or "?"
     except OSError:
         commit = "?"
-    meta = {"date": date, "machine": machine(), "commit": commit, "rounds": args.rounds,
+    meta = {"date": date, "machine": machine(args.dpmlp), "commit": commit, "rounds": args.rounds,
             "seconds": time.time() - t0,
             "load_start": load_start, "load_end": " ".join(open("/proc/loadavg").read().split()[:3])}
     text = report(results, meta, [label for label, _ in args.compare])

@@ -2,9 +2,11 @@
 
 #include <google/protobuf/text_format.h>
 
+#include <cstdlib>
 #include <ctime>
 #include <sstream>
 
+#include "core/blas_info.h"
 #include "core/error.h"
 
 namespace dpmlp {
@@ -51,6 +53,17 @@ pb::TrainOptions OptionsToProto(const TrainConfig& c) {
   return o;
 }
 
+pb::BlasInfo CurrentBlasProto() {
+  const BlasInfo blas = QueryBlas();
+  pb::BlasInfo b;
+  b.set_config(blas.config);
+  b.set_core(blas.core);
+  b.set_threads(blas.threads);
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  b.set_coretype_env(coretype ? coretype : "");
+  return b;
+}
+
 pb::Checkpoint MakeCheckpoint(const ModelData& model, const TrainConfig& config,
                               const TrainingState& state, int world_size) {
   pb::Checkpoint ck;
@@ -64,6 +77,7 @@ pb::Checkpoint MakeCheckpoint(const ModelData& model, const TrainConfig& config,
   ck.set_world_size(world_size);
   ck.set_momentum_form(config.sgd.nesterov ? "nesterov" : "classical");
   ck.set_created_unix(static_cast<int64_t>(std::time(nullptr)));
+  *ck.mutable_blas() = CurrentBlasProto();
   return ck;
 }
 

@@ -23,6 +23,9 @@ struct TrainingState {
   std::vector<float> average;      // --average-epochs: mean of position.average_count steps
 };
 
+// This process's BLAS (QueryBlas() and OPENBLAS_CORETYPE) as the checkpoint records it.
+pb::BlasInfo CurrentBlasProto();
+
 pb::Checkpoint MakeCheckpoint(const ModelData& model, const TrainConfig& config,
                               const TrainingState& state, int world_size);
 

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "core/atomic_file.h"
+#include "core/blas_info.h"
 #include "core/regularize.h"
 #include "core/rng.h"
 #include "dist/checkpoint_state.h"
@@ -194,6 +195,10 @@ TrainSummary Trainer::Impl::Run() {
     std::string hosts;  // a flat field: --metrics lines stay one flat JSON object
     for (const std::string& h : comm.Hostnames()) hosts += (hosts.empty() ? "" : ",") + h;
     m.set_rank_hosts(hosts);
+    const BlasInfo blas = QueryBlas();
+    m.set_blas_config(blas.config);
+    m.set_blas_core(blas.core);
+    m.set_blas_threads(blas.threads);
     m.set_samples(static_cast<int32_t>(pos.epoch_samples()));
     const double es = std::max(1.0, pos.epoch_samples());
     m.set_train_loss(pos.epoch_loss_sum() / es);

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "core/atomic_file.h"
+#include "core/blas_info.h"
 #include "core/error.h"
 #include "dist/checkpoint_state.h"
 #include "dist/evaluate.h"
@@ -110,24 +111,41 @@ int InfoCommand(Communicator& comm, int argc, char** argv) {
   TrainConfig cfg;
   ModelOptions mopts;
   std::string model_path, ckpt_path;
-  bool json = false;
+  bool json = false, blas = false;
   auto setup = [&]() -> bool {
     po::options_description opts;
     opts.add(ModelFileOptions(&model_path, &ckpt_path))
         .add(DataOptions(&cfg))
         .add(ModelOptionsGroup(&mopts));
     opts.add_options()("json", po::bool_switch(&json),
-                       "print one JSON document: the whole file, or the model the options build");
+                       "print one JSON document: the whole file, or the model the options build")(
+        "blas", po::bool_switch(&blas),
+        "print the BLAS this process uses: OpenBLAS config, selected core, threads");
     po::variables_map vm;
-    return ParseCommandLine("info",
-                            "[--model FILE|--checkpoint FILE [--json]] | [data and model options]",
-                            opts, argc, argv, &vm, comm.rank() == 0);
+    return ParseCommandLine(
+        "info", "[--model FILE|--checkpoint FILE|--blas [--json]] | [data and model options]", opts,
+        argc, argv, &vm, comm.rank() == 0);
   };
   auto run = [&]() -> int {
     if (comm.rank() != 0) return kExitOk;
     if (!model_path.empty() && !ckpt_path.empty())
       throw UsageError("give --model or --checkpoint, not both");
     const std::string path = model_path.empty() ? ckpt_path : model_path;
+    if (blas) {
+      if (!path.empty()) throw UsageError("give --blas alone, without --model or --checkpoint");
+      std::string text;
+      if (json) {
+        google::protobuf::util::JsonPrintOptions o;
+        o.always_print_primitive_fields = true;
+        o.preserve_proto_field_names = true;
+        google::protobuf::util::MessageToJsonString(CurrentBlasProto(), &text, o);
+        text += "\n";
+      } else {
+        text = BlasLine(QueryBlas()) + "\n";
+      }
+      std::fputs(text.c_str(), stdout);
+      return kExitOk;
+    }
     if (path.empty()) {
       int in = 0, classes = 0, targets = 0;
       DataShape(cfg, &in, &classes, &targets);

@@ -1,8 +1,10 @@
 // dpmlp train: options → data → model spec → the data-parallel trainer.
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "core/blas.h"
+#include "core/blas_info.h"
 #include "core/error.h"
 #include "dist/trainer.h"
 #include "launcher/commands.h"
@@ -11,6 +13,16 @@
 namespace dpmlp {
 
 namespace {
+
+// The BLAS line of the header, and the notice when OPENBLAS_CORETYPE forces a weaker kernel than
+// the CPU runs (rank 0 prints it once; the environment stays as the user set it).
+void PrintBlas() {
+  const BlasInfo blas = QueryBlas();
+  std::printf("%s\n", BlasLine(blas).c_str());
+  const std::string notice =
+      ForcedKernelNotice(DetectCpuFeatures(), std::getenv("OPENBLAS_CORETYPE"), blas.core);
+  if (!notice.empty()) std::printf("%s\n", notice.c_str());
+}
 
 std::string Arch(const ModelSpec& s) {
   std::string a = std::to_string(s.input_dim);
@@ -61,6 +73,7 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
     if (comm.rank() == 0) {
       std::printf("dpmlp %s train: world size %d (%s), %d OpenBLAS thread(s) per rank\n",
                   DPMLP_VERSION, comm.size(), comm.backend(), threads);
+      PrintBlas();
       std::printf("model %s %s -> %s/%s, init %s, parameters: %lld\n", Arch(spec).c_str(),
                   Name(spec.activation), Name(spec.output), Name(spec.loss), Name(spec.init),
                   (long long)spec.parameter_count());

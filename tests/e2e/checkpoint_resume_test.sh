@@ -114,4 +114,45 @@ check "the mismatch names --layers" grep -q "\-\-layers: checkpoint 16, requeste
 check "info --checkpoint prints the training position" grep -q "step: 10" log_info
 "$DPMLP" info --checkpoint good/$newest --json >log_json 2>&1
 check "info --checkpoint --json prints JSON" grep -q '"momentum_form": "classical"' log_json
+# --- which BLAS runs (issue 16 item 1): header, --metrics, the checkpoint and `info --blas` agree
+# with each other and with the core the linked libopenblas selects in another process (python
+# ctypes), under the environment as given (OPENBLAS_CORETYPE is never set or changed here).
+"${MPIRUN[@]}" -np 2 "$DPMLP" train "${C[@]}" --checkpoint-dir blas --metrics blas.jsonl >log_blas 2>&1
+"$DPMLP" info --checkpoint "$(ls blas/ckpt-*.pb | tail -1)" --json >blas_ck.json 2>&1
+"$DPMLP" info --blas --json >blas_info.json 2>&1
+LIBBLAS=$(ldd "$DPMLP" | awk '/libblas|libopenblas/ { print $3; exit }')
+REAL_CORE=$(python3 -c 'import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1]); lib.openblas_get_corename.restype = ctypes.c_char_p
+print(lib.openblas_get_corename().decode())' "$LIBBLAS")
+M_CORE=$(metric blas.jsonl 1 blas_core)
+M_THREADS=$(metric blas.jsonl 1 blas_threads)
+jget() { python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]: d = d.get(k, "") if isinstance(d, dict) else ""
+print(d)' "$@"; }
+check "the linked OpenBLAS ($LIBBLAS) names a core ($REAL_CORE)" test -n "$REAL_CORE"
+check "metrics blas_core '$M_CORE' is the core OpenBLAS selects ('$REAL_CORE')" test "$M_CORE" = "$REAL_CORE"
+check "checkpoint blas.core is the same" test "$(jget blas_ck.json blas core)" = "$REAL_CORE"
+check "info --blas --json core is the same" test "$(jget blas_info.json core)" = "$REAL_CORE"
+check "the header's blas line names that core and 1 thread per rank" \
+  grep -q "^blas: OpenBLAS .*, core $REAL_CORE, 1 thread(s) per rank$" log_blas
+check "metrics and checkpoint record 1 thread per rank at np=2 ($M_THREADS)" \
+  test "$M_THREADS" = 1 -a "$(jget blas_ck.json blas threads)" = 1
+check "metrics blas_config is the checkpoint's and names OpenBLAS" \
+  test "$(metric blas.jsonl 1 blas_config)" = "$(jget blas_ck.json blas config)" -a \
+  -n "$(grep -o 'OpenBLAS [0-9.]*' <<<"$(jget blas_ck.json blas config)")"
+check "checkpoint records OPENBLAS_CORETYPE as found ('${OPENBLAS_CORETYPE:-}')" \
+  test "$(jget blas_ck.json blas coretype_env)" = "${OPENBLAS_CORETYPE:-}"
+# The notice: never without the variable; exactly once when it forces an AVX2 kernel on a CPU
+# with AVX-512 F/BW/VL (/proc/cpuinfo), as CI's Zen 5 with OPENBLAS_CORETYPE=Haswell does.
+NOTICES=$(grep -c "^notice: OPENBLAS_CORETYPE=" log_blas)
+AVX512=$(grep -m1 '^flags' /proc/cpuinfo | grep -w avx512f | grep -w avx512bw | grep -wc avx512vl)
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  check "no kernel notice with OPENBLAS_CORETYPE unset ($NOTICES)" test "$NOTICES" = 0
+elif [ "$AVX512" = 1 ] && [[ $REAL_CORE =~ ^(Haswell|Zen)$ ]]; then
+  check "one kernel notice: $REAL_CORE forced on an AVX-512 CPU ($NOTICES)" test "$NOTICES" = 1
+  check "the notice says how to unset it" grep -q "unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE" log_blas
+else
+  check "at most one kernel notice ($NOTICES)" test "$NOTICES" -le 1
+fi
 finish
