@@ -80,13 +80,13 @@ const char kUsage[] =
 // page-faulted and zero-filled 46 MB every step (issue 16 item 3). Large blocks come from the heap
 // instead, and up to 256 MiB of freed heap stays mapped for the next call. Results are unchanged:
 // only where memory comes from changes.
-static void KeepLargeBlocksMapped() {
+static void KeepLargeBlocksOnHeap() {
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
 int main(int argc, char** argv) {
-  KeepLargeBlocksMapped();
+  KeepLargeBlocksOnHeap();
   using namespace dpmlp;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
