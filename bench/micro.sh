@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Google Benchmark micro-benchmarks of issue 8, item 4 (not part of the test suite):
+# Google Benchmark micro-benchmarks of the step's parts (not part of the test suite):
 #
 #   bench/micro.sh [network|sgemm|allreduce ...]      (default: all three)
 #

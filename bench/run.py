@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The side-by-side benchmark of workload W (issue 8). Run it through bench/run.sh, which installs
+"""The side-by-side benchmark of workload W. Run it through bench/run.sh, which installs
 what is missing and builds; this file only measures and reports.
 
 Each round runs every variant once, in the same order, so slow spells of a shared machine hit all
@@ -92,7 +92,7 @@ def mpi_env():
     return {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "OMPI_MCA_rmaps_base_oversubscribe": "0"}
 
 
-# Gradient-exchange variants of issue 8 item 3, timed at np = 2 beside the default (one fused fp32
+# Gradient-exchange variants, timed at np = 2 beside the default (one fused fp32
 # allreduce with dpmlp's Open MPI defaults): label -> (transport, extra dpmlp options, environment).
 EXCHANGE_VARIANTS = {
     "bucketed 256 KiB": ("shm", ["--allreduce-bucket-kb", "256"], {}),
@@ -422,7 +422,7 @@ def report(results, meta, compare_labels):
         out(f"| {label} | {ratios[label][0]:.2f}× | {ratios[label][1]:.2f}× |")
     out("")
 
-    out("## Gradient exchange at np = 2 (issue 8, item 3)")
+    out("## Gradient exchange at np = 2")
     out("")
     out("Each variant against the default in the same round: one fused fp32 allreduce after backward, with the "
         "Open MPI parameters dpmlp sets (ring iallreduce, no CMA single-copy; docs/performance.md).")
@@ -448,7 +448,7 @@ def report(results, meta, compare_labels):
             f"(test loss {a['bf16']['loss']:.4f}).")
     out("")
 
-    out("## Targets (issue 8, item 2)")
+    out("## Targets")
     out("")
     out("| target | measured | |")
     out("|---|---|---|")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The side-by-side benchmark of issue 8, in one command (as root, on Debian 12):
+# The side-by-side benchmark of workload W against its peers, in one command (as root, on Debian 12):
 #
 #   bench/run.sh [--rounds N] [--coretype-variant] [--out FILE] [--raw FILE.json]
 #
@@ -9,7 +9,7 @@
 #   - dpmlp samples/s on W at np=1, np=2 over shared memory and np=2 over TCP, batch 128 and 512;
 #   - PyTorch 1 process / 1 thread and DistributedDataParallel (gloo, 2 processes), scikit-learn;
 #   - OpenBLAS sgemm GFLOP/s (1 and 2 threads; W's shapes and 2048^3), dpmlp's FLOP rate, peak RSS;
-# prints the table with the ratios and the targets of issue 8 (MET / NOT MET) and writes it to
+# prints the table with the ratios and the targets of docs/performance.md (MET / NOT MET) and writes it to
 # bench/results-<date>.md. About 4-8 minutes on the 2-core VM. Not part of the test suite.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -70,7 +70,7 @@ def gen_idx():
     write("idx/images_gzip_garbage.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + bytes(range(7, 250, 3)))
     write("idx/images_gzip_cut.gz", gzip.compress(GOOD_TRAIN_IMAGES, mtime=0)[:40])
     write("idx/test_images_5x5", idx_images(TEST_N, 5, 5))
-    # issue 14: a header declaring 0 test images (training would report "0.00% (0 samples)").
+    # A header declaring 0 test images (training would report "0.00% (0 samples)").
     write("idx/test_images_zero", idx_images(0, H, W))
 
 
@@ -93,7 +93,7 @@ def gen_csv():
     write("csv/label_only.csv", "0\n1\n")
     write("csv/empty_field.csv", "0,1,2\n1,,3\n")
     write("csv/nul_bytes.csv", b"0,1,2\n1,\x00\x00,3\n")
-    # The BOM is skipped (issue 14): line 1 parses, the error on line 2 keeps its number.
+    # The BOM is skipped: line 1 parses, the error on line 2 keeps its number.
     write("csv/utf8_bom.csv", b"\xef\xbb\xbf0,1,2\n1,x,3\n")
     write("csv/semicolons.csv", "0;1;2\n1;2;3\n")
     write("csv/header_row.csv", "label,x,y\n0,1,2\n")
@@ -102,7 +102,7 @@ def gen_csv():
     write("csv/target_nan.csv", "0.5,1,2\nnan,2,3\n")
     write("csv/predict_three_columns.csv", "1,2,3\n4,5,6\n")
     write("csv/predict_ragged.csv", "1\n2\n3,4\n")
-    # issue 14: one stray label would make 16777216 classes (24 GB of batch buffers).
+    # One stray label would make 16777216 classes (24 GB of batch buffers).
     write("csv/label_16777215.csv", "0,1,2\n1,2,3\n16777215,1,1\n")
     write("csv/classes_one_feature.csv", "0,0.5\n1,0.25\n1,-1\n")
 
@@ -123,7 +123,7 @@ def gen_ini():
     write("ini/binary.ini", b"\x00\xff\xfe=\x01\n")
     # Found by the config fuzzer: Boost's message template substitutes %value% into itself forever.
     write("ini/percent_value.ini", "epochs = %value%x\n")
-    # issue 14: the BOM is skipped, so the error is the unknown key of line 2; NaN is out of range.
+    # The BOM is skipped, so the error is the unknown key of line 2; NaN is out of range.
     write("ini/utf8_bom.ini", b"\xef\xbb\xbfepochs = 1\nbogus = 2\n")
     write("ini/nan_clip_norm.ini", "clip-norm = nan\n")
 

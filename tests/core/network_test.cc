@@ -135,7 +135,7 @@ TEST(ModelSpec, MnistShapedNetHas13002Parameters) {
   spec.input_dim = 784;
   spec.hidden = {16, 16};
   spec.output_dim = 10;
-  // 784*16+16 + 16*16+16 + 16*10+10, the count worked out in the seed material.
+  // 784*16+16 + 16*16+16 + 16*10+10: weights and biases of each of the three layers.
   EXPECT_EQ(spec.parameter_count(), (784 * 16 + 16) + (16 * 16 + 16) + (16 * 10 + 10));
   EXPECT_EQ(spec.parameter_count(), 13002);
   EXPECT_EQ(ParamLayout(spec).size(), 13002u);

@@ -1,4 +1,4 @@
-// Issue 14 defects 1 and 10 against real special files, all made inside the test's temporary
+// Reading and writing against real special files, all made inside the test's temporary
 // directory (never a real /dev path): a character device node made with mknod (major 1, minor 3,
 // the null device), a FIFO, symbolic links, a block device node (never opened).
 #include <fcntl.h>

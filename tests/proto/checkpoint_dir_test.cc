@@ -236,7 +236,7 @@ TEST(CheckpointPrunerTest, KeepsNewestAndRemovesStaleTemps) {
   EXPECT_EQ(ReadFramedFile(CheckpointPath(dir, 7), FramedKind::kCheckpoint), PayloadFor(7));
 }
 
-// Issue 14 defect 2: a junk, foreign or higher-step file under a checkpoint name used to count
+// A junk, foreign or higher-step file under a checkpoint name used to count
 // for --keep, so with --keep 1 every checkpoint the run wrote was deleted at once.
 TEST(CheckpointPrunerTest, NeverCountsOrRemovesFilesThatAreNotThisRunsOwn) {
   TempDir tmp;

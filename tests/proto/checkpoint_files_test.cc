@@ -1,4 +1,4 @@
-// Issue 14 defects 3 and 9: the checkpoint-directory lock, and framed files whose header is
+// The checkpoint-directory lock, and framed files whose header is
 // checked against the real file size before a byte of the payload is read.
 #include <fcntl.h>
 #include <gtest/gtest.h>
