@@ -10,7 +10,8 @@ case "$mode" in run | test) ;; *) echo "usage: bash .ci/setup.sh run|test" >&2; 
 cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make pkg-config openmpi-bin libopenmpi-dev libopenblas-dev libprotobuf-dev
-  protobuf-compiler libonnx-dev libboost-program-options-dev libgtest-dev zlib1g-dev dataset-fashion-mnist)
+  protobuf-compiler libonnx-dev libboost-program-options-dev libgtest-dev zlib1g-dev dataset-fashion-mnist
+  help2man)
 if [ "$mode" = test ]; then
   # The cluster tests start a real single-node Slurm; plots need gnuplot.
   packages+=(slurm-wlm munge gnuplot-nox)
