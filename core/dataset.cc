@@ -24,11 +24,9 @@ Dataset EmptyLike(const Dataset& d) {
 void AppendSample(const Dataset& from, size_t i, Dataset* to) {
   const size_t dim = from.input_dim;
   if (from.has_pixels()) {
-    to->pixels.insert(to->pixels.end(), from.pixels.begin() + i * dim,
-                      from.pixels.begin() + (i + 1) * dim);
+    to->pixels.append(from.pixels.data() + i * dim, dim);
   } else {
-    to->values.insert(to->values.end(), from.values.begin() + i * dim,
-                      from.values.begin() + (i + 1) * dim);
+    to->values.append(from.values.data() + i * dim, dim);
   }
   if (from.is_classification()) {
     to->labels.push_back(from.labels[i]);

@@ -7,16 +7,19 @@
 #include <string>
 #include <vector>
 
+#include "core/feature_buffer.h"
+
 namespace dpmlp {
 
 struct Dataset {
   std::string source;    // file or generator name, used in messages
   size_t size = 0;       // number of samples
   size_t input_dim = 0;  // features per sample
-  // Features, row-major size x input_dim: exactly one of the two is non-empty.
-  std::vector<uint8_t> pixels;  // images, 0..255
-  std::vector<float> values;    // real-valued features
-  int image_height = 0;         // > 0 when each row is an image (enables augmentation)
+  // Features, row-major size x input_dim: exactly one of the two is non-empty. Either may be a
+  // read-only view into a memory-mapped input file (raw IDX, .npy), shared by the host's ranks.
+  FeatureBuffer<uint8_t> pixels;  // images, 0..255
+  FeatureBuffer<float> values;    // real-valued features
+  int image_height = 0;           // > 0 when each row is an image (enables augmentation)
   int image_width = 0;
   // Targets: classification (num_classes > 0, labels) or regression (target_dim > 0, targets).
   int num_classes = 0;

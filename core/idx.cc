@@ -13,6 +13,7 @@
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/input_file.h"
+#include "core/mapped_file.h"
 
 namespace dpmlp {
 namespace {
@@ -128,6 +129,18 @@ class IdxReader {
   gzFile file_ = nullptr;
 };
 
+// The header of an IDX image file: magic, count, rows, columns (4 bytes each).
+constexpr uint64_t kIdxImagesHeader = 16;
+
+// path mapped read-only when it is an uncompressed regular file (at least a header long);
+// nullptr for a gzip file, a FIFO or a device, which are read as streams.
+std::shared_ptr<const MappedFile> MapRawIdx(const std::string& path) {
+  auto m = MappedFile::Open(path);
+  if (!m || m->size() < kIdxImagesHeader) return nullptr;
+  if (m->data()[0] == 0x1f && m->data()[1] == 0x8b) return nullptr;  // gzip magic
+  return m;
+}
+
 // Resolves dir/name or dir/name.gz; empty when neither exists. Whatever exists is returned, a
 // directory or a device too: IdxReader then says what it is instead of "no such file".
 std::string FindIdxFile(const std::string& dir, const std::string& name) {
@@ -187,7 +200,20 @@ Dataset LoadIdxPair(const std::string& images_path, const std::string& labels_pa
     throw UsageError(images_path + ": absurd header: " + std::to_string(n) + " images of " +
                      std::to_string(h) + "x" + std::to_string(w));
   }
-  d.pixels = images.ReadPayload(uint64_t{n} * pixels_per_image, "pixel");
+  const uint64_t pixel_bytes = uint64_t{n} * pixels_per_image;
+  if (auto raw = MapRawIdx(images_path)) {
+    // Uncompressed: the pixels are used in place, shared with every process mapping the file.
+    const uint64_t held = raw->size() - kIdxImagesHeader;
+    if (held < pixel_bytes)
+      throw UsageError(images_path + ": truncated: header declares " + std::to_string(pixel_bytes) +
+                       " pixel bytes, file holds " + std::to_string(held));
+    if (held > pixel_bytes)
+      throw UsageError(images_path + ": unexpected data after the " + std::to_string(pixel_bytes) +
+                       " pixel bytes the header declares");
+    d.pixels = FeatureBuffer<uint8_t>::View(raw, raw->data() + kIdxImagesHeader, pixel_bytes);
+  } else {
+    d.pixels = images.ReadPayload(pixel_bytes, "pixel");
+  }
   d.size = n;
   d.image_height = static_cast<int>(h);
   d.image_width = static_cast<int>(w);
