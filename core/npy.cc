@@ -44,8 +44,8 @@ class DictParser {
  public:
   DictParser(const std::string& path, const std::string& text) : path_(path), s_(text) {}
 
-  NpyHeader Parse() {
-    NpyHeader h;
+  NpyArrayHeader Parse() {
+    NpyArrayHeader h;
     bool seen_descr = false, seen_order = false, seen_shape = false;
     Expect('{');
     while (!Peek('}')) {
@@ -141,13 +141,13 @@ std::string ShapeText(const std::vector<uint64_t>& shape) {
 // The array's elements as T: a view into `b` when its dtype is T's and the data is aligned,
 // else nullptr (the caller converts).
 template <class T>
-const T* AlignedView(const FileBytes& b, const NpyHeader& h) {
+const T* AlignedView(const FileBytes& b, const NpyArrayHeader& h) {
   const uint8_t* p = b.data + h.data_offset;
   return reinterpret_cast<uintptr_t>(p) % alignof(T) == 0 ? reinterpret_cast<const T*>(p) : nullptr;
 }
 
 // Element i of an integer array, widened to int64 (rejecting values above int64's range).
-int64_t IntegerAt(const std::string& path, const NpyHeader& h, const uint8_t* p, size_t i) {
+int64_t IntegerAt(const std::string& path, const NpyArrayHeader& h, const uint8_t* p, size_t i) {
   uint64_t u = 0;  // little-endian bytes
   for (size_t k = 0; k < h.item_size; ++k) u |= uint64_t{p[i * h.item_size + k]} << (8 * k);
   if (h.kind == 'i' && h.item_size < 8 && (u >> (8 * h.item_size - 1)) != 0)
@@ -159,7 +159,7 @@ int64_t IntegerAt(const std::string& path, const NpyHeader& h, const uint8_t* p,
   return static_cast<int64_t>(u);
 }
 
-double FloatAt(const NpyHeader& h, const uint8_t* p, size_t i) {
+double FloatAt(const NpyArrayHeader& h, const uint8_t* p, size_t i) {
   if (h.item_size == 4) {
     float f;
     std::memcpy(&f, p + i * 4, 4);
@@ -170,7 +170,7 @@ double FloatAt(const NpyHeader& h, const uint8_t* p, size_t i) {
   return d;
 }
 
-void LoadFeatures(const std::string& path, const FileBytes& b, const NpyHeader& h, Dataset* d) {
+void LoadFeatures(const std::string& path, const FileBytes& b, const NpyArrayHeader& h, Dataset* d) {
   if (h.descr != "|u1" && h.descr != "<u1" && h.descr != "<f4")
     throw UsageError(path + ": features of dtype '" + h.descr + "' are not supported: use uint8 " +
                      "('|u1') or float32 ('<f4'), e.g. x.astype(np.float32)");
@@ -209,7 +209,7 @@ void LoadFeatures(const std::string& path, const FileBytes& b, const NpyHeader& 
   }
 }
 
-void LoadLabels(const std::string& path, const FileBytes& b, const NpyHeader& h, Dataset* d,
+void LoadLabels(const std::string& path, const FileBytes& b, const NpyArrayHeader& h, Dataset* d,
                 int num_classes) {
   const bool integer = h.kind == 'i' || h.kind == 'u';
   const bool real = h.kind == 'f' && (h.item_size == 4 || h.item_size == 8);
@@ -256,13 +256,13 @@ void LoadLabels(const std::string& path, const FileBytes& b, const NpyHeader& h,
 
 }  // namespace
 
-uint64_t NpyHeader::count() const {
+uint64_t NpyArrayHeader::count() const {
   uint64_t n = 1;
   for (uint64_t s : shape) n *= s;  // overflow is ruled out by ParseNpyHeader
   return n;
 }
 
-NpyHeader ParseNpyHeader(const std::string& path, const uint8_t* data, size_t size) {
+NpyArrayHeader ParseNpyHeader(const std::string& path, const uint8_t* data, size_t size) {
   if (size < kMagicSize + 4 || std::memcmp(data, kMagic, kMagicSize) != 0)
     throw UsageError(path + ": not a .npy file (no \\x93NUMPY magic)");
   const int major = data[6];
@@ -283,7 +283,7 @@ NpyHeader ParseNpyHeader(const std::string& path, const uint8_t* data, size_t si
     throw UsageError(path + ": truncated .npy header (declares " + std::to_string(header_len) +
                      " bytes, the file holds " + std::to_string(size - prefix) + ")");
   const std::string text(reinterpret_cast<const char*>(data + prefix), header_len);
-  NpyHeader h = DictParser(path, text).Parse();
+  NpyArrayHeader h = DictParser(path, text).Parse();
   h.data_offset = prefix + header_len;
   const std::string& t = h.descr;
   if (t == "|O" || t == "O")
@@ -313,6 +313,19 @@ NpyHeader ParseNpyHeader(const std::string& path, const uint8_t* data, size_t si
                      std::to_string(size - h.data_offset) +
                      (want > size - h.data_offset ? " (truncated)" : " (trailing data)"));
   return h;
+}
+
+std::string NpyHeaderBytes(const std::string& descr, const std::vector<uint64_t>& shape) {
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " +
+                     ShapeText(shape) + ", }";
+  const size_t unpadded = 10 + dict.size() + 1;  // magic, version, length; the closing newline
+  dict += std::string((64 - unpadded % 64) % 64, ' ') + "\n";
+  std::string h(kMagic, kMagicSize);
+  h += '\x01';
+  h += '\x00';
+  h += static_cast<char>(dict.size() & 0xff);
+  h += static_cast<char>(dict.size() >> 8);
+  return h + dict;
 }
 
 Dataset LoadNpy(const std::string& features_path, const std::string& labels_path, int num_classes) {

@@ -16,7 +16,7 @@
 
 namespace dpmlp {
 
-struct NpyHeader {
+struct NpyArrayHeader {
   std::string descr;     // e.g. "<f4", "|u1"
   char kind = 0;         // 'u', 'i', 'f', 'b', 'c', 'O', 'S', 'U', 'V', ...
   size_t item_size = 0;  // bytes per element
@@ -30,7 +30,11 @@ struct NpyHeader {
 // header dictionary, and that the file holds exactly count() * item_size bytes after it.
 // Throws UsageError naming `path` for anything else (not a .npy file, a truncated or padded
 // file, big-endian or Fortran-order data, an object array, a malformed dictionary).
-NpyHeader ParseNpyHeader(const std::string& path, const uint8_t* data, size_t size);
+NpyArrayHeader ParseNpyHeader(const std::string& path, const uint8_t* data, size_t size);
+
+// The header of a version 1.0 .npy file holding a C-order array of dtype descr and the given
+// shape, padded so the data that follows starts on a 64-byte boundary (as NumPy writes it).
+std::string NpyHeaderBytes(const std::string& descr, const std::vector<uint64_t>& shape);
 
 // Loads features_path and labels_path as one data set (see the file comment). num_classes > 0
 // bounds the class labels; 0 infers 1 + the largest (at most 65536 classes, as for CSV).

@@ -16,6 +16,7 @@
 #include "launcher/commands.h"
 #include "launcher/data_setup.h"
 #include "launcher/model_file.h"
+#include "launcher/npy_export.h"
 #include "launcher/onnx_export.h"
 #include "proto/framed_file.h"
 #include "proto/model_codec.h"
@@ -23,22 +24,6 @@
 namespace dpmlp {
 
 namespace {
-
-std::string NpyHeader(const std::vector<int64_t>& shape) {
-  std::string dims;
-  for (int64_t d : shape) dims += std::to_string(d) + ",";
-  if (shape.size() > 1) dims.pop_back();
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
-  // Magic, version 1.0, little-endian header length; header padded so data starts 64-aligned.
-  const size_t unpadded = 10 + dict.size() + 1;
-  dict += std::string((64 - unpadded % 64) % 64, ' ') + "\n";
-  std::string h = "\x93NUMPY";
-  h += '\x01';
-  h += '\x00';
-  h += static_cast<char>(dict.size() & 0xff);
-  h += static_cast<char>(dict.size() >> 8);
-  return h + dict;
-}
 
 // `info` for the model the options would build: text, or one JSON document with --json.
 std::string SpecText(const ModelSpec& s) {
@@ -243,37 +228,8 @@ int ExportCommand(Communicator& comm, int argc, char** argv) {
                   static_cast<long long>(model.spec.parameter_count()), out_dir.c_str());
       return kExitOk;
     }
-    if (::mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST)
-      throw IoError(out_dir + ": cannot create directory: " + std::strerror(errno));
-    const ParamLayout layout(model.spec);
-    std::string index =
-        "{\n  \"format\": \"npy float32 little-endian, weight is out x in row-major\",\n  "
-        "\"tensors\": [\n";
-    for (size_t l = 0; l < layout.layers().size(); ++l) {
-      const LayerSlot& s = layout.layers()[l];
-      const struct {
-        std::string name;
-        std::vector<int64_t> shape;
-        size_t offset, count;
-      } tensors[] = {
-          {ParamLayout::WeightName(l), {s.pre, s.in}, s.weight_offset, size_t(s.pre) * s.in},
-          {ParamLayout::BiasName(l), {s.pre}, s.bias_offset, size_t(s.pre)}};
-      for (const auto& t : tensors) {
-        std::string bytes = NpyHeader(t.shape);
-        bytes.append(reinterpret_cast<const char*>(model.params.data() + t.offset),
-                     t.count * sizeof(float));
-        WriteFileAtomic(out_dir + "/" + t.name + ".npy", bytes);
-        index += "    {\"name\": \"" + t.name + "\", \"file\": \"" + t.name +
-                 ".npy\", \"shape\": [" + std::to_string(t.shape[0]) +
-                 (t.shape.size() > 1 ? ", " + std::to_string(t.shape[1]) : "") + "]},\n";
-      }
-    }
-    index.erase(index.size() - 2, 1);  // the last comma
-    index += "  ],\n  \"activation\": \"" + std::string(Name(model.spec.activation)) +
-             "\",\n  \"output\": \"" + Name(model.spec.output) +
-             "\",\n  \"parameters\": " + std::to_string(model.spec.parameter_count()) + "\n}\n";
-    WriteFileAtomic(out_dir + "/index.json", index);
-    std::printf("exported %zu tensors to %s\n", 2 * layout.layers().size(), out_dir.c_str());
+    const int written = WriteNpyExport(model, out_dir);
+    std::printf("exported %d tensors and index.json to %s\n", written, out_dir.c_str());
     return kExitOk;
   };
   return Guarded(comm, setup, run);
