@@ -3,7 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
+#include <cstdint>
+#include <ctime>
 
 #include "core/error.h"
 
@@ -13,6 +16,22 @@ namespace {
 volatile std::sig_atomic_t g_signal = 0;
 volatile std::sig_atomic_t g_critical = 0;
 volatile std::sig_atomic_t g_deferred = 0;
+// When the stop signal was taken (CLOCK_MONOTONIC, ms). One stop often arrives more than once:
+// Slurm, mpirun and the batch shell each pass it on, and copies can land while the checkpoint is
+// being written. Only a signal well after the first is a request to give up on the checkpoint.
+std::atomic<int64_t> g_taken_ms{0};
+static_assert(std::atomic<int64_t>::is_always_lock_free, "used from a signal handler");
+
+int64_t MonotonicMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);  // async-signal-safe (POSIX)
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void Say(const char* msg, size_t n) {
+  ssize_t ignored = write(STDERR_FILENO, msg, n);
+  (void)ignored;
+}
 
 // Writes "dpmlp: stopped by signal N (what)\n" with async-signal-safe calls only.
 void SayStopped(int sig) {
@@ -22,17 +41,22 @@ void SayStopped(int sig) {
   msg[n++] = static_cast<char>('0' + sig % 10);
   static const char tail[] = " outside training: nothing to save\n";
   for (const char* c = tail; *c; ++c) msg[n++] = *c;
-  ssize_t ignored = write(STDERR_FILENO, msg, n);
-  (void)ignored;
+  Say(msg, n);
 }
 
 void OnStopSignal(int sig) {
   if (g_critical) {
+    if (MonotonicMs() - g_taken_ms.load() < kStopRepeatWindowMs) {
+      static const char msg[] =
+          "dpmlp: the stop signal again, while checkpointing: still writing (a signal 2 s after "
+          "the first exits at once)\n";
+      Say(msg, sizeof msg - 1);
+      return;
+    }
     static const char msg[] =
         "dpmlp: second signal while checkpointing: exiting now; the previous checkpoint is "
         "intact\n";
-    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)ignored;
+    Say(msg, sizeof msg - 1);
     _exit(kExitPreempted);
   }
   if (!g_deferred) {
@@ -42,6 +66,7 @@ void OnStopSignal(int sig) {
     SayStopped(sig);
     _exit(128 + sig);
   }
+  if (!g_signal) g_taken_ms.store(MonotonicMs());
   g_signal = sig;
 }
 
@@ -58,6 +83,6 @@ void InstallStopSignalHandlers() {
 void DeferStopSignals() { g_deferred = 1; }
 int StopSignalReceived() { return g_signal; }
 void EnterCheckpointCriticalSection() { g_critical = 1; }
-void ResetStopSignal() { g_signal = 0, g_critical = 0; }
+void ResetStopSignal() { g_signal = 0, g_critical = 0, g_taken_ms.store(0); }
 
 }  // namespace dpmlp
