@@ -15,9 +15,9 @@ packages=(cmake g++ make pkg-config openmpi-bin libopenmpi-dev libopenblas-dev l
 if [ "$mode" = test ]; then
   # The cluster tests start a real single-node Slurm; plots need gnuplot.
   packages+=(slurm-wlm munge gnuplot-nox)
-  # The ONNX export test: the checker (python3-onnx) and node/npm for onnxruntime-node (a node
+  # The export tests: the ONNX checker (python3-onnx), NumPy for the documented forward pass, and node/npm for onnxruntime-node (a node
   # already on the machine, e.g. from NodeSource, brings its own npm and is kept).
-  packages+=(python3-onnx)
+  packages+=(python3-onnx python3-numpy)
   command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 

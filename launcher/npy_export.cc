@@ -50,7 +50,7 @@ std::string NpyExportIndexJson(const ModelData& model) {
     layer->set_weight(tensors[i].name + ".npy");
     layer->set_bias(tensors[i + 1].name + ".npy");
     const bool last = i + 2 == tensors.size();
-    layer->set_activation(last ? Name(spec.output) : Name(spec.activation));
+    layer->set_activation(last ? "identity" : Name(spec.activation));  // then `output`
   }
   for (const TensorSlice& t : tensors) {
     pb::NpyExportIndex::TensorFile* f = index.add_tensors();

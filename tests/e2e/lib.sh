@@ -15,7 +15,10 @@ fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 # check "description" command...: passes when the command succeeds.
 check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 # Float comparison through awk: lt A B is true when A < B (false when either is empty).
-lt() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
+# lt A B: A < B, both numbers (anything else, say an error message caught in place of a number,
+# is false).
+NUMBER_RE='^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
+lt() { [[ $1 =~ $NUMBER_RE && $2 =~ $NUMBER_RE ]] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
 MPIRUN=(mpirun --oversubscribe --mca btl self,vader)
 # ASAN_BUILD=1 when $DPMLP is the sanitizer build (it links libasan). Not `ldd | grep -q`: under
 # pipefail, grep quitting at the first match can kill ldd with SIGPIPE and the test then took a

@@ -1,7 +1,8 @@
-# End-to-end (issue 17 items 1-2): `export --format onnx` for every hidden activation and every
-# output kind, each file passing the ONNX checker (python3-onnx, full_check) and run in a real
-# runtime, onnxruntime-node from npm (installed by .ci/setup.sh into <build>/npm, or
-# ONNXRUNTIME_NODE_DIR), whose outputs match `dpmlp predict` on the same raw inputs within 1e-5.
+# End-to-end: `export --format onnx` for every hidden activation and every output kind, each file
+# passing the ONNX checker (python3-onnx, full_check) and run in a real runtime, onnxruntime-node
+# from npm (installed by .ci/setup.sh into <build>/npm, or ONNXRUNTIME_NODE_DIR), and
+# `export --format npy` run through docs/export.md's NumPy forward pass; both must match
+# `dpmlp predict` on the same raw inputs within 1e-5.
 # A missing runtime or checker is a failure, never a skip.
 source "$(dirname "$0")/lib.sh" "$@"
 ORT=${ONNXRUNTIME_NODE_DIR:-$(cd "$(dirname "$DPMLP")" && pwd)/npm/node_modules/onnxruntime-node}
@@ -99,8 +100,26 @@ print("checked", len(sys.argv) - 1)' "${ONNX_FILES[@]}"
 expect_exit 0 "onnxruntime-node runs all ${#JOBS[@]} models" node "$REPO/tests/e2e/onnx_run.js" \
   "$ORT" inputs.csv "${JOBS[@]}"
 
+# The NumPy export: docs/export.md's forward pass, run as written on each `export --format npy`.
+sed -n '/<!-- numpy-forward:begin -->/,/<!-- numpy-forward:end -->/p' "$REPO/docs/export.md" |
+  sed '/^```\|^<!--/d' >forward.py
+check "docs/export.md holds a NumPy forward pass of at most 20 lines" \
+  test "$(grep -c . forward.py)" -ge 5 -a "$(grep -c . forward.py)" -le 20
+for n in "${NAMES[@]}"; do
+  src=(--model "$n.pb")
+  [ "$n" = ckpt ] && src=(--checkpoint "$CKPT")
+  expect_exit 0 "$n: export --format npy" "$DPMLP" export "${src[@]}" --out "$n.npy.d"
+  expect_exit 0 "$n: the documented NumPy forward pass" "$PY" -c '
+import csv, sys
+exec(open("forward.py").read())
+x = [[float(t) for t in r] for r in csv.reader(open("inputs.csv"))]
+with open(sys.argv[2], "w") as f:
+    csv.writer(f).writerows(forward(sys.argv[1], x).tolist())' "$n.npy.d" "$n.np.csv"
+done
+
 # predict prints class,p0..: p1 is the one sigmoid output; more outputs are p0..; regression y0...
 for n in "${NAMES[@]}"; do
+  for runtime in ort np; do
   DIFF=$("$PY" -c '
 import csv, sys
 pred = list(csv.reader(open(sys.argv[1])))
@@ -113,8 +132,11 @@ else:
     cols = list(range(len(head)))
 assert len(cols) == len(ort[0]), (head, len(ort[0]))
 print("%.3g" % max(abs(float(r[c]) - o[j]) for r, o in zip(rows, ort) for j, c in enumerate(cols)))' \
-    "$n.predict.csv" "$n.ort.csv" 2>&1)
-  check "$n: max |onnxruntime - predict| = $DIFF <= $TOL" lt "$DIFF" "$TOL"
+    "$n.predict.csv" "$n.$runtime.csv" 2>&1)
+  label=onnxruntime
+  [ "$runtime" = np ] && label=numpy
+  check "$n: max |$label - predict| = $DIFF <= $TOL" lt "$DIFF" "$TOL"
+  done
 done
 # The variants differ: a model that ignored its parameters would agree with predict nowhere.
 check "the exported graphs differ between variants" test "$(cat ./*.ort.csv | sort -u | wc -l)" -gt 600
