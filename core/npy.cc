@@ -170,7 +170,8 @@ double FloatAt(const NpyArrayHeader& h, const uint8_t* p, size_t i) {
   return d;
 }
 
-void LoadFeatures(const std::string& path, const FileBytes& b, const NpyArrayHeader& h, Dataset* d) {
+void LoadFeatures(const std::string& path, const FileBytes& b, const NpyArrayHeader& h,
+                  Dataset* d) {
   if (h.descr != "|u1" && h.descr != "<u1" && h.descr != "<f4")
     throw UsageError(path + ": features of dtype '" + h.descr + "' are not supported: use uint8 " +
                      "('|u1') or float32 ('<f4'), e.g. x.astype(np.float32)");
@@ -316,8 +317,8 @@ NpyArrayHeader ParseNpyHeader(const std::string& path, const uint8_t* data, size
 }
 
 std::string NpyHeaderBytes(const std::string& descr, const std::vector<uint64_t>& shape) {
-  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " +
-                     ShapeText(shape) + ", }";
+  std::string dict =
+      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + ShapeText(shape) + ", }";
   const size_t unpadded = 10 + dict.size() + 1;  // magic, version, length; the closing newline
   dict += std::string((64 - unpadded % 64) % 64, ' ') + "\n";
   std::string h(kMagic, kMagicSize);

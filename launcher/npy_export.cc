@@ -26,7 +26,9 @@ std::vector<TensorSlice> Tensors(const ModelSpec& spec) {
   std::vector<TensorSlice> t;
   for (size_t l = 0; l < layout.layers().size(); ++l) {
     const LayerSlot& s = layout.layers()[l];
-    t.push_back({ParamLayout::WeightName(l), {uint64_t(s.pre), uint64_t(s.in)}, s.weight_offset,
+    t.push_back({ParamLayout::WeightName(l),
+                 {uint64_t(s.pre), uint64_t(s.in)},
+                 s.weight_offset,
                  size_t(s.pre) * s.in});
     t.push_back({ParamLayout::BiasName(l), {uint64_t(s.pre)}, s.bias_offset, size_t(s.pre)});
   }
