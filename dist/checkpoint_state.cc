@@ -50,6 +50,12 @@ pb::TrainOptions OptionsToProto(const TrainConfig& c) {
   o.set_input_dropout(c.input_dropout);
   o.set_label_smoothing(c.label_smoothing);
   o.set_average_epochs(c.average_epochs);
+  o.set_train_npy(c.train_npy);
+  o.set_train_labels(c.train_labels);
+  o.set_test_npy(c.test_npy);
+  o.set_test_labels(c.test_labels);
+  o.set_val_npy(c.val_npy);
+  o.set_val_labels(c.val_labels);
   return o;
 }
 
@@ -165,10 +171,11 @@ std::vector<std::string> OptionChanges(const pb::TrainOptions& ck, const TrainCo
 
 std::vector<std::string> RefusedChanges(const pb::TrainOptions& ck, const TrainConfig& requested) {
   std::vector<std::string> out;
-  const std::string was =
-      ResolveNormalization(ck.normalize(), ck.dataset(), ck.data_dir(), ck.train_csv());
-  const std::string now = ResolveNormalization(requested.normalize, requested.dataset,
-                                               requested.data_dir, requested.train_csv);
+  const std::string was = ResolveNormalization(ck.normalize(), ck.dataset(), ck.data_dir(),
+                                               ck.train_csv(), ck.train_npy());
+  const std::string now =
+      ResolveNormalization(requested.normalize, requested.dataset, requested.data_dir,
+                           requested.train_csv, requested.train_npy);
   if (was != now)
     out.push_back("--normalize " + requested.normalize + " (" + now +
                   "; checkpoint: " + ck.normalize() + ", " + was + ")");

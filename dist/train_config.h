@@ -12,10 +12,12 @@ namespace dpmlp {
 
 struct TrainConfig {
   // Data (recorded in checkpoints so a mismatch can be named).
-  std::string dataset = "fashion-mnist";  // fashion-mnist | sin | surface | parity:N | csv
+  std::string dataset = "fashion-mnist";  // fashion-mnist | sin | surface | parity:N | csv | npy
   std::string data_dir;
   std::string train_csv, test_csv;
   int csv_targets = 0;
+  // NumPy inputs: features and labels (or targets) per split; val is optional.
+  std::string train_npy, train_labels, test_npy, test_labels, val_npy, val_labels;
   std::string normalize = "auto";  // auto: standardize real data, none for synthetic sets
   int64_t train_samples = 0;       // use only the first N training samples (0: all)
   int64_t test_samples = 0;        // use only the first N test samples (0: all)
@@ -60,13 +62,15 @@ struct TrainConfig {
   std::string grad_wire = "fp32";
 };
 
-// What --normalize `normalize` means for the data set named by the other three options: "auto" is
-// "none" for the synthetic sets and "standardize" for real data (IDX or CSV).
+// What --normalize `normalize` means for the data set named by the other options: "auto" is
+// "none" for the synthetic sets and "standardize" for real data (IDX, CSV or .npy files).
 inline std::string ResolveNormalization(const std::string& normalize, const std::string& dataset,
-                                        const std::string& data_dir, const std::string& train_csv) {
+                                        const std::string& data_dir, const std::string& train_csv,
+                                        const std::string& train_npy) {
   if (normalize != "auto") return normalize;
-  const bool synthetic = train_csv.empty() && data_dir.empty() && dataset != "csv" &&
-                         dataset != "fashion-mnist" && dataset != "mnist";
+  const bool synthetic = train_csv.empty() && train_npy.empty() && data_dir.empty() &&
+                         dataset != "csv" && dataset != "npy" && dataset != "fashion-mnist" &&
+                         dataset != "mnist";
   return synthetic ? "none" : "standardize";
 }
 

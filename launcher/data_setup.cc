@@ -1,6 +1,7 @@
 #include "launcher/data_setup.h"
 
 #include "core/error.h"
+#include "core/npy.h"
 
 namespace dpmlp {
 
@@ -20,7 +21,30 @@ void Truncate(Dataset* d, int64_t n) {
     d->targets.resize(d->size * d->target_dim);
 }
 
+// A test or validation set must have the training set's inputs and kind of output.
+void CheckSameShape(const Dataset& train, const Dataset& other) {
+  std::string what;
+  if (other.input_dim != train.input_dim)
+    what = std::to_string(other.input_dim) + " features per sample, but " + train.source + " has " +
+           std::to_string(train.input_dim);
+  else if (other.is_classification() != train.is_classification())
+    what = std::string(other.is_classification() ? "class labels" : "regression targets") +
+           ", but " + train.source + " has " +
+           (train.is_classification() ? "class labels" : "regression targets");
+  else if (!train.is_classification() && other.target_dim != train.target_dim)
+    what = std::to_string(other.target_dim) + " targets per sample, but " + train.source + " has " +
+           std::to_string(train.target_dim);
+  if (!what.empty()) throw UsageError(other.source + ": " + what);
+}
+
 DataSplit LoadSplit(const TrainConfig& c) {
+  if (UsesNpy(c)) {
+    DataSplit s;
+    s.train = LoadNpy(c.train_npy, c.train_labels);
+    s.test = LoadNpy(c.test_npy, c.test_labels, s.train.num_classes);
+    CheckSameShape(s.train, s.test);
+    return s;
+  }
   if (!c.train_csv.empty() || c.dataset == "csv") {
     if (c.train_csv.empty() || c.test_csv.empty())
       throw UsageError("--train-csv and --test-csv go together (both files are needed)");
@@ -40,8 +64,17 @@ DataSplit LoadSplit(const TrainConfig& c) {
 
 }  // namespace
 
+bool UsesNpy(const TrainConfig& c) { return !c.train_npy.empty() || c.dataset == "npy"; }
+
 bool IsSynthetic(const TrainConfig& c) {
-  return ResolveNormalization("auto", c.dataset, c.data_dir, c.train_csv) == "none";
+  return ResolveNormalization("auto", c.dataset, c.data_dir, c.train_csv, c.train_npy) == "none";
+}
+
+Dataset LoadValidation(const TrainConfig& c, const Dataset& train) {
+  if (c.val_npy.empty()) return Dataset{};
+  Dataset val = LoadNpy(c.val_npy, c.val_labels, train.num_classes);
+  CheckSameShape(train, val);
+  return val;
 }
 
 DataSplit LoadData(const TrainConfig& c) {
@@ -53,7 +86,7 @@ DataSplit LoadData(const TrainConfig& c) {
 }
 
 std::string NormalizationFor(const TrainConfig& c) {
-  return ResolveNormalization(c.normalize, c.dataset, c.data_dir, c.train_csv);
+  return ResolveNormalization(c.normalize, c.dataset, c.data_dir, c.train_csv, c.train_npy);
 }
 
 ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targets) {
@@ -101,7 +134,7 @@ ModelSpec BuildSpec(const ModelOptions& m, const Dataset& train) {
 
 void DataShape(const TrainConfig& c, int* input_dim, int* classes, int* targets) {
   *classes = 0, *targets = 0;
-  if (c.train_csv.empty() && c.dataset != "csv" && c.data_dir.empty() &&
+  if (c.train_csv.empty() && !UsesNpy(c) && c.dataset != "csv" && c.data_dir.empty() &&
       (c.dataset == "fashion-mnist" || c.dataset == "mnist")) {
     *input_dim = 28 * 28;  // the IDX files' shape, known without reading them
     *classes = 10;

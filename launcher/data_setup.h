@@ -13,10 +13,15 @@ constexpr const char* kDefaultFashionDir = "/usr/share/datasets/fashion-mnist";
 // Loads train and test as the data options say; throws UsageError naming the option or file.
 DataSplit LoadData(const TrainConfig& c);
 
+// --val-npy/--val-labels as a data set (empty without them), checked against train's shape.
+Dataset LoadValidation(const TrainConfig& c, const Dataset& train);
+
+// True when the data come from .npy files (--train-npy or --dataset npy).
+bool UsesNpy(const TrainConfig& c);
 // True for the built-in generated sets (sin, surface, parity:N).
 bool IsSynthetic(const TrainConfig& c);
 // The --normalize kind to use: "auto" is standardize for real data and none for synthetic sets,
-// so the seed material's demonstrations keep their raw input coordinates.
+// so the demonstrations on generated sets keep their raw input coordinates.
 std::string NormalizationFor(const TrainConfig& c);
 
 // Resolves "auto" choices and takes input/output widths from the data's shape.

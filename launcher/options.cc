@@ -29,11 +29,11 @@ uint64_t ParseSeed(const std::string& text) {
 po::options_description DataOptions(TrainConfig* c) {
   po::options_description d("Data");
   d.add_options()("dataset", po::value(&c->dataset)->default_value(c->dataset),
-                  "fashion-mnist | sin | surface | parity:N | csv (csv is implied by --train-csv)")(
-      "data-dir", po::value(&c->data_dir),
-      "directory with the four IDX files "
-      "(default /usr/share/datasets/fashion-mnist)")("train-csv", po::value(&c->train_csv),
-                                                     "training CSV (no header)")(
+                  "fashion-mnist | sin | surface | parity:N | csv | npy (csv and npy are implied "
+                  "by --train-csv and --train-npy)")("data-dir", po::value(&c->data_dir),
+                                                     "directory with the four IDX files "
+                                                     "(default /usr/share/datasets/fashion-mnist)")(
+      "train-csv", po::value(&c->train_csv), "training CSV (no header)")(
       "test-csv", po::value(&c->test_csv), "test CSV (no header)")(
       "csv-targets", po::value(&c->csv_targets)->default_value(c->csv_targets),
       "0: the first CSV column is the class label; T > 0: the first T columns are regression "
@@ -51,6 +51,15 @@ po::options_description DataOptions(TrainConfig* c) {
           ->default_value(std::to_string(c->seed))
           ->notifier([c](const std::string& s) { c->seed = ParseSeed(s); }),
       "seed of every random choice (init, order, dropout, augmentation, splits)");
+  // clang-format off
+  d.add_options()
+      ("train-npy", po::value(&c->train_npy), "training features, .npy: uint8 or float32, (N, D) or (N, H, W)")
+      ("train-labels", po::value(&c->train_labels), "training labels, .npy: integer classes (N,) or float targets (N,) / (N, T)")
+      ("test-npy", po::value(&c->test_npy), "test features, .npy")
+      ("test-labels", po::value(&c->test_labels), "test labels, .npy")
+      ("val-npy", po::value(&c->val_npy), "validation features, .npy (instead of --val-fraction)")
+      ("val-labels", po::value(&c->val_labels), "validation labels, .npy");
+  // clang-format on
   return d;
 }
 
@@ -298,7 +307,43 @@ void CheckOption(const std::string& name, double value, const Range& r) {
                    (std::isnan(value) ? std::string("nan") : ShowNumber(value)) + ")");
 }
 
+namespace {
+
+// The .npy options: features and labels in pairs, train with test, and no other data source.
+void ValidateNpyOptions(const TrainConfig& c) {
+  const auto pair = [](const char* a, const std::string& x, const char* b, const std::string& y) {
+    if (x.empty() != y.empty())
+      throw UsageError(std::string("--") + (x.empty() ? a : b) + " needs --" + (x.empty() ? b : a) +
+                       " (features and labels are separate .npy files)");
+  };
+  pair("train-npy", c.train_npy, "train-labels", c.train_labels);
+  pair("test-npy", c.test_npy, "test-labels", c.test_labels);
+  pair("val-npy", c.val_npy, "val-labels", c.val_labels);
+  const bool npy = !c.train_npy.empty() || c.dataset == "npy";
+  if (!npy) {
+    if (!c.test_npy.empty() || !c.val_npy.empty())
+      throw UsageError(std::string(c.test_npy.empty() ? "--val-npy" : "--test-npy") +
+                       " needs --train-npy and --train-labels");
+    return;
+  }
+  if (c.train_npy.empty() || c.test_npy.empty())
+    throw UsageError(
+        "--train-npy/--train-labels and --test-npy/--test-labels go together (the four files are "
+        "needed)");
+  if (c.dataset != "npy" && c.dataset != "fashion-mnist")  // fashion-mnist: the default
+    throw UsageError("--train-npy with --dataset " + c.dataset + ": choose one data source");
+  if (!c.train_csv.empty() || !c.data_dir.empty())
+    throw UsageError(std::string("--train-npy with ") +
+                     (c.train_csv.empty() ? "--data-dir" : "--train-csv") +
+                     ": choose one data source");
+  if (!c.val_npy.empty() && c.val_fraction > 0)
+    throw UsageError("--val-npy with --val-fraction: choose one validation set");
+}
+
+}  // namespace
+
 void ValidateDataOptions(const TrainConfig& c) {
+  ValidateNpyOptions(c);
   const Range count{0, kInf, false, true, true};
   CheckOption("csv-targets", c.csv_targets, {0, 1 << 24, false, false, true});
   CheckOption("train-samples", static_cast<double>(c.train_samples), count);
@@ -333,8 +378,8 @@ void ValidateTrainConfig(const TrainConfig& c, int threads) {
   CheckOption("min-lr", c.min_lr, {0, c.lr});  // [0, --lr]
   CheckOption("val-fraction", c.val_fraction, fraction);
   CheckOption("early-stop-patience", c.early_stop_patience, count);
-  if (c.early_stop_patience > 0 && c.val_fraction <= 0)
-    fail("--early-stop-patience needs a validation set: set --val-fraction");
+  if (c.early_stop_patience > 0 && c.val_fraction <= 0 && c.val_npy.empty())
+    fail("--early-stop-patience needs a validation set: set --val-fraction or --val-npy");
   CheckOption("augment-shift", c.augment.max_shift, {0, 10, false, false, true});
   CheckOption("augment-rotate", c.augment.max_rotate_deg, {0, 90});
   CheckOption("erase-prob", c.augment.erase_prob, {0, 1});

@@ -63,6 +63,7 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
     data.test = std::move(split.test);
     if (data.train.size == 0) throw UsageError(data.train.source + ": the training set is empty");
     if (cfg.val_fraction > 0) data.val = SplitValidation(&data.train, cfg.val_fraction, cfg.seed);
+    if (!cfg.val_npy.empty()) data.val = LoadValidation(cfg, data.train);
     if (cfg.augment.any() && data.train.image_height == 0)
       throw UsageError(std::string(cfg.augment.enabled ? "--augment"
                                    : cfg.augment.flip  ? "--augment-flip"
