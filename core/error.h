@@ -26,6 +26,13 @@ class Error : public std::runtime_error {
   int code_;
 };
 
+// An error that every rank of a job raises identically at the same point, so no rank is left
+// waiting: the launcher exits with its code on every rank instead of aborting the job.
+class CollectiveError : public Error {
+ public:
+  CollectiveError(int code, const std::string& msg) : Error(code, msg) {}
+};
+
 // Bad option, configuration or input file. The message names the option or file (and line).
 inline Error UsageError(const std::string& msg) { return Error(kExitUsage, msg); }
 // Output or checkpoint I/O failure.

@@ -1,6 +1,6 @@
 // Neuron inspection: what each hidden neuron selects and what it contributes.
 //
-// The seed material reads an MLP as selection and reconstruction: a hidden neuron is useful only
+// An MLP read as selection and reconstruction: a hidden neuron is useful only
 // where its pre-activation z lies in its effective region (neither off nor saturated), and the
 // next layer rebuilds the output from the neurons that are effective there. This file computes,
 // for a trained network:

@@ -1,4 +1,4 @@
-// Momentum SGD over the flat parameter buffer, in the seed material's form:
+// Momentum SGD over the flat parameter buffer, in the classical (Polyak) form:
 //   v <- mu v - eta (g + lambda2 w + lambda1 sign(w)),   w <- w + v
 // (Nesterov: w <- w + mu v - eta g'). g is the mean gradient over the global batch: this is the
 // one place where gradient sums are divided by the sample count.

@@ -1,5 +1,6 @@
-// What the trainer needs from the other ranks, and no more. Two implementations: Open MPI
-// (dist/mpi_communicator.cc) and a world of one for single-process runs (no MPI at all).
+// What the trainer needs from the other ranks, and no more. Two implementations: Open MPI over any
+// MPI communicator (dist/mpi_communicator.h) and a world of one for single-process runs (no MPI
+// at all). This header needs no mpi.h.
 #pragma once
 
 #include <cstddef>
@@ -44,17 +45,16 @@ class Communicator {
   // has been called (dpmlp train does that at start).
   std::string RanksOnHosts(const std::vector<int>& ranks) const;
 
-  // Collective watchdog: when seconds > 0, a rank that waits longer than that in AllreduceSum
-  // prints which ranks did not arrive, naming where it was ("step 1234": `label` and the value
-  // `*counter` has then), and aborts the job with kExitStalled. 0 turns it off.
+  // Collective watchdog (dist/collective_watchdog.h): when seconds > 0, a rank that waits longer
+  // than that in a collective prints which ranks did not arrive, naming where it was ("step 1234":
+  // the label and, when not negative, the number last set), and aborts the job with
+  // kExitStalled. 0 turns it off. `label` must outlive its use (a string literal).
   void SetCollectiveTimeout(double seconds) { timeout_ = seconds; }
   double collective_timeout() const { return timeout_; }
-  void SetWatchContext(const char* label, const int64_t* counter) {
-    label_ = label, counter_ = counter;
-  }
+  void SetWatchContext(const char* label, int64_t number = -1) { label_ = label, number_ = number; }
   std::string WatchContext() const {
-    if (counter_) return std::string(label_) + " " + std::to_string(*counter_);
-    return *label_ ? std::string(label_) : std::string("a collective");
+    if (!*label_) return "a collective";
+    return number_ >= 0 ? std::string(label_) + " " + std::to_string(number_) : label_;
   }
 
   // Every rank's host name, indexed by rank: a collective the first time, then remembered.
@@ -70,7 +70,7 @@ class Communicator {
   std::vector<std::string> hosts_;
   double timeout_ = 0.0;
   const char* label_ = "";
-  const int64_t* counter_ = nullptr;
+  int64_t number_ = -1;
 };
 
 // A world of one rank: collectives are identities.

@@ -11,7 +11,7 @@ GradientExchange::GradientExchange(Communicator& comm, float* grads, size_t npar
   if (options_.bf16) wire_.resize(nparams_);
 }
 
-GradientSink* GradientExchange::sink() {
+GradientSink* GradientExchange::BeginStep() {
   started_ = true;
   // fp32: the tail rides with the first bucket. bf16: the tail goes first, on its own, in fp32.
   next_end_ = nparams_;
@@ -44,7 +44,7 @@ void GradientExchange::Start(size_t begin, size_t end) {
 }
 
 void GradientExchange::Finish() {
-  if (!started_) throw InternalError("GradientExchange::Finish without sink()");
+  if (!started_) throw InternalError("GradientExchange::Finish without BeginStep()");
   started_ = false;
   if (comm_.size() == 1) return;
   if (options_.bucket_floats == 0 && !options_.bf16) {

@@ -1,10 +1,10 @@
-// How one step's gradient reaches every rank (issue 8): after backward in one fused allreduce, or
+// How one step's gradient reaches every rank after backward in one fused allreduce, or
 // in buckets started during backward as their layers finish (last layers first), and on the wire as
 // fp32 or, opt-in, bfloat16.
 //
 //   GradientExchange ex(comm, grads, nparams, tail, options);
 //   ... fill the tail ...
-//   net.Backward(x, rows, ex.sink(), ex.chunk());   // buckets start here when bucketed
+//   net.Backward(x, rows, ex.BeginStep(), ex.chunk());   // buckets start here when bucketed
 //   ex.Finish();                                     // the rest; every rank then holds the sums
 //
 // fp32 sums are exact up to float summation order, like the fused call. bf16 rounds each gradient
@@ -33,9 +33,9 @@ class GradientExchange : public GradientSink {
   GradientExchange(Communicator& comm, float* grads, size_t nparams, size_t tail,
                    const ExchangeOptions& options);
 
-  // To pass to Network::Backward (nullptr when fused) and its chunk size. sink() also starts the
-  // step: call it once per step, after the tail is filled and before Backward.
-  GradientSink* sink();
+  // Starts the step: call it once per step, after the tail is filled and before Backward. Returns
+  // the sink to pass to Network::Backward (nullptr when fused), with chunk() as its chunk size.
+  GradientSink* BeginStep();
   size_t chunk() const { return options_.bucket_floats; }
 
   void Ready(size_t begin, size_t end) override;

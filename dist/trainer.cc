@@ -59,7 +59,6 @@ TrainSummary Trainer::Impl::Run() {
   const int64_t n = static_cast<int64_t>(data.train.size);
   const int world = comm.size(), rank = comm.rank();
   comm.SetCollectiveTimeout(cfg.collective_timeout);
-  comm.SetWatchContext("step", &watched_step);
   InitializeParams(spec, cfg.seed, net.params().data());
   comm.Broadcast(net.params().data(), net.layout().size(), 0);
   OpenRunFiles();
@@ -121,9 +120,9 @@ TrainSummary Trainer::Impl::Run() {
                               Since(last_checkpoint) >= cfg.checkpoint_every_seconds)
                                  ? 1.0f
                                  : 0.0f;
-      watched_step = pos.step();
+      comm.SetWatchContext("step", pos.step());
       // Bucketed: the allreduce of the last layers starts inside Backward.
-      net.Backward(x.data(), rows, exchange.sink(), exchange.chunk());
+      net.Backward(x.data(), rows, exchange.BeginStep(), exchange.chunk());
       const auto t1 = Clock::now();
       exchange.Finish();
       const auto t2 = Clock::now();

@@ -20,13 +20,6 @@
 
 namespace dpmlp {
 
-// An error that every rank raises identically at the same point (so no rank is left waiting):
-// the launcher exits with its code on every rank instead of aborting the job.
-class CollectiveError : public Error {
- public:
-  CollectiveError(int code, const std::string& msg) : Error(code, msg) {}
-};
-
 struct TrainData {
   Dataset train, val, test;  // val is empty unless --val-fraction > 0
   InputTransform transform;

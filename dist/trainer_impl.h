@@ -47,7 +47,6 @@ struct Trainer::Impl {
   TrainingState state;
   pb::TrainingPosition& pos = state.position;
   int64_t steps_per_epoch = 1;
-  int64_t watched_step = 0;  // the step the watchdog names when a rank does not arrive
   int64_t max_shard = 1;
   std::unique_ptr<CheckpointDirLock> lock;  // rank 0, with --checkpoint-dir
   std::unique_ptr<CheckpointPruner> pruner;

@@ -49,7 +49,7 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
       return false;
     // From here on no rank waits forever for another, not even for the start-up agreement.
     comm.SetCollectiveTimeout(cfg.collective_timeout);
-    comm.SetWatchContext("start-up (options and data loading)", nullptr);
+    comm.SetWatchContext("start-up (options and data loading)");
     // One rank per core under a launcher; a lone process may use every core.
     if (!vm.count("threads"))
       threads = comm.size() > 1 || LaunchedByMpi()

@@ -59,7 +59,7 @@ std::vector<float> Exchange(const ExchangeOptions& o, const std::vector<size_t>&
   Communicator& c = World();
   std::vector<float> g = Filled(c.rank());
   GradientExchange ex(c, g.data(), kParams, kTail, o);
-  Backward(ex.sink(), spans);
+  Backward(ex.BeginStep(), spans);
   ex.Finish();
   return g;
 }
@@ -98,7 +98,7 @@ TEST(GradExchangeTest, Bf16RoundsWhatItCannotHold) {
   // the sum is the rank count, where fp32 keeps the 2^-10.
   std::vector<float> g(kParams + kTail, 1.0f + std::ldexp(1.0f, -10));
   GradientExchange ex(c, g.data(), kParams, kTail, {0, true});
-  ex.sink();
+  ex.BeginStep();
   ex.Finish();
   EXPECT_EQ(g[0], static_cast<float>(c.size()));
   EXPECT_EQ(g[kParams], c.size() * (1.0f + std::ldexp(1.0f, -10)));
@@ -109,7 +109,7 @@ TEST(GradExchangeTest, SpansOutOfOrderAreAnInternalError) {
   if (c.size() < 2) GTEST_SKIP() << "one rank has no sink";
   std::vector<float> g = Filled(c.rank());
   GradientExchange ex(c, g.data(), kParams, kTail, {1u << 20, false});
-  GradientSink* sink = ex.sink();
+  GradientSink* sink = ex.BeginStep();
   ASSERT_NE(sink, nullptr);
   try {
     sink->Ready(0, 10);  // the first span must end at kParams

@@ -1,0 +1,64 @@
+// The Communicator over Open MPI, for any MPI communicator: MPI_COMM_WORLD for the job (what
+// MpiRuntime::WorldCommunicator makes), or a part of it such as the ranks of one node
+// (MPI_Comm_split_type with MPI_COMM_TYPE_SHARED) or a shard group (MPI_Comm_split).
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dist/collective_watchdog.h"
+#include "dist/communicator.h"
+
+namespace dpmlp {
+
+class MpiCommunicator : public Communicator {
+ public:
+  // Works on `comm` itself, which must outlive this object; only the watchdog's notices get a
+  // duplicate. Ranks and sizes are those of `comm`.
+  explicit MpiCommunicator(MPI_Comm comm);
+  ~MpiCommunicator() override;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  void AllreduceSum(float* data, size_t n) override { Reduce(data, n, MPI_FLOAT, MPI_SUM); }
+  void AllreduceSum(double* data, size_t n) override { Reduce(data, n, MPI_DOUBLE, MPI_SUM); }
+  void AllreduceMax(double* data, size_t n) override { Reduce(data, n, MPI_DOUBLE, MPI_MAX); }
+  void StartAllreduceSum(float* data, size_t n) override {
+    StartChunks(data, n, MPI_FLOAT, MPI_SUM);
+  }
+  void StartAllreduceSumBf16(uint16_t* data, size_t n) override {
+    StartChunks(data, n, MPI_UINT16_T, bf16_sum_);
+  }
+  void Poll() override;
+  void WaitAll() override;
+  std::vector<double> Allgather(double value) override;
+  void Broadcast(float* data, size_t n, int root) override { Bcast(data, n, MPI_FLOAT, root); }
+  void Broadcast(std::string* bytes, int root) override;
+  void Barrier() override;
+  [[noreturn]] void Abort(int code) override;
+  const char* backend() const override { return "open-mpi"; }
+
+ protected:
+  std::vector<std::string> GatherHostnames() override;
+
+ private:
+  void Reduce(void* data, size_t n, MPI_Datatype type, MPI_Op op);
+  void StartChunks(void* data, size_t n, MPI_Datatype type, MPI_Op op);
+  void Bcast(void* data, size_t n, MPI_Datatype type, int root);
+  // Runs a collective over data in chunks of at most kMaxChunk elements (MPI counts are int),
+  // each started by `start` and completed by the watchdog. n == 0 still joins one collective, so
+  // every rank takes part even with nothing to add.
+  template <typename Start>
+  void Chunked(void* data, size_t n, MPI_Datatype type, const Start& start);
+
+  MPI_Comm comm_;
+  int rank_ = 0, size_ = 1;
+  CollectiveWatchdog watchdog_;
+  MPI_Op bf16_sum_ = MPI_OP_NULL;
+  std::vector<MPI_Request> pending_;  // started by StartAllreduceSum*, completed by WaitAll
+};
+
+}  // namespace dpmlp
