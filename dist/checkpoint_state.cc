@@ -11,6 +11,42 @@
 
 namespace dpmlp {
 
+pb::TrainingPosition PositionToProto(const TrainingPosition& p) {
+  pb::TrainingPosition o;
+  o.set_step(p.step);
+  o.set_epoch(p.epoch);
+  o.set_position_in_epoch(p.position_in_epoch);
+  o.set_samples_seen(p.samples_seen);
+  o.set_lr(p.lr);
+  o.set_best_val_loss(p.best_val_loss);
+  o.set_best_epoch(p.best_epoch);
+  o.set_epochs_without_improvement(p.epochs_without_improvement);
+  o.set_elapsed_seconds(p.elapsed_seconds);
+  o.set_epoch_loss_sum(p.epoch_loss_sum);
+  o.set_epoch_correct(p.epoch_correct);
+  o.set_epoch_samples(p.epoch_samples);
+  o.set_average_count(p.average_count);
+  return o;
+}
+
+TrainingPosition PositionFromProto(const pb::TrainingPosition& o) {
+  TrainingPosition p;
+  p.step = o.step();
+  p.epoch = o.epoch();
+  p.position_in_epoch = o.position_in_epoch();
+  p.samples_seen = o.samples_seen();
+  p.lr = o.lr();
+  p.best_val_loss = o.best_val_loss();
+  p.best_epoch = o.best_epoch();
+  p.epochs_without_improvement = o.epochs_without_improvement();
+  p.elapsed_seconds = o.elapsed_seconds();
+  p.epoch_loss_sum = o.epoch_loss_sum();
+  p.epoch_correct = o.epoch_correct();
+  p.epoch_samples = o.epoch_samples();
+  p.average_count = o.average_count();
+  return p;
+}
+
 pb::TrainOptions OptionsToProto(const TrainConfig& c) {
   pb::TrainOptions o;
   o.set_batch_size(c.batch_size);
@@ -76,7 +112,7 @@ pb::Checkpoint MakeCheckpoint(const ModelData& model, const TrainConfig& config,
   ck.set_format_version(kCheckpointFormatVersion);
   *ck.mutable_model() = ModelToProto(model);
   *ck.mutable_options() = OptionsToProto(config);
-  *ck.mutable_position() = state.position;
+  *ck.mutable_position() = PositionToProto(state.position);
   FlatToTensors(model.spec, state.velocity, ck.mutable_velocity());
   if (!state.average.empty()) FlatToTensors(model.spec, state.average, ck.mutable_average());
   ck.set_seed(config.seed);

@@ -2,6 +2,8 @@
 // checkpoint's model differs from the one the user asked for.
 #pragma once
 
+#include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,9 +17,30 @@ constexpr uint32_t kCheckpointFormatVersion = 1;
 
 pb::TrainOptions OptionsToProto(const TrainConfig& c);
 
+// Where training stands: what the loop updates every step, as plain fields. It becomes
+// pb::TrainingPosition only when a checkpoint is written (PositionToProto) or read back.
+struct TrainingPosition {
+  int64_t step = 0;               // optimizer steps completed
+  int64_t epoch = 0;              // current epoch (0-based)
+  int64_t position_in_epoch = 0;  // samples of this epoch already consumed
+  int64_t samples_seen = 0;
+  double lr = 0.0;  // learning rate of the last step
+  // Early stopping.
+  double best_val_loss = INFINITY;
+  int64_t best_epoch = -1;
+  int32_t epochs_without_improvement = 0;
+  double elapsed_seconds = 0.0;
+  // Running sums of the current epoch's training loss, so its metrics survive a resume.
+  double epoch_loss_sum = 0.0, epoch_correct = 0.0, epoch_samples = 0.0;
+  int64_t average_count = 0;  // steps folded into TrainingState::average
+};
+
+pb::TrainingPosition PositionToProto(const TrainingPosition& p);
+TrainingPosition PositionFromProto(const pb::TrainingPosition& p);
+
 // Everything besides the model that a checkpoint carries.
 struct TrainingState {
-  pb::TrainingPosition position;
+  TrainingPosition position;
   std::vector<float> velocity;
   std::vector<float> best_params;  // early stopping: the best model so far (may be empty)
   std::vector<float> average;      // --average-epochs: mean of position.average_count steps

@@ -54,219 +54,227 @@ void CheckReplicasAgree(Communicator& comm, const std::vector<float>& params,
 using trainer_internal::Since;
 using namespace trainer_internal;  // the Tail slots
 
+// The loop: one call a step, one an epoch end, then the finish.
 TrainSummary Trainer::Impl::Run() {
-  TrainSummary summary;
-  const int64_t n = static_cast<int64_t>(data.train.size);
-  const int world = comm.size(), rank = comm.rank();
+  Start();
+  DeferStopSignals();  // from here a signal means: checkpoint at the next step, exit 75
+  while (pos.epoch < cfg.epochs && !stop_early && !MaxStepsReached()) {
+    const int64_t n = static_cast<int64_t>(data.train.size);
+    EpochPermutation(cfg.seed, pos.epoch, &perm);
+    progress.StartEpoch(pos.epoch, cfg.epochs, n, pos.position_in_epoch);
+    clock = EpochClock{Clock::now()};
+    while (pos.position_in_epoch < n && !MaxStepsReached() && output_failures.empty()) {
+      Step(std::min<int64_t>(cfg.batch_size, n - pos.position_in_epoch));
+      AfterStep();
+    }
+    progress.EndEpoch();
+    if (!output_failures.empty() || pos.position_in_epoch < n) break;  // or --max-steps inside
+    EndEpoch();
+    if (!output_failures.empty()) break;
+  }
+  return Finish();
+}
+
+void Trainer::Impl::Start() {
   comm.SetCollectiveTimeout(cfg.collective_timeout);
   InitializeParams(spec, cfg.seed, net.params().data());
   comm.Broadcast(net.params().data(), net.layout().size(), 0);
   OpenRunFiles();
   summary.resumed_from_step = Resume();
   CheckReplicasAgree(comm, net.params(), "at start");
-
-  const bool cls = data.train.is_classification();
-  const size_t nparams = net.layout().size();
-  float* grads = net.grads().data();
-  float* tail = grads + nparams;
-  ExchangeOptions exchange_options;
-  exchange_options.bucket_floats = static_cast<size_t>(cfg.allreduce_bucket_kb * 1024 / 4);
-  exchange_options.bf16 = cfg.grad_wire == "bf16";
-  GradientExchange exchange(comm, grads, nparams, kTailSize, exchange_options);
-  const DropoutSpec base_dropout{cfg.dropout, cfg.seed, 0, nullptr};
-  auto last_checkpoint = Clock::now();
+  last_checkpoint = Clock::now();
   // A run resumed from the checkpoint written after an early stop (a requeued job reruns the same
   // command) has nothing left to train: the stop is part of the saved state.
-  bool stop_early = cfg.early_stop_patience > 0 && pos.position_in_epoch() == 0 &&
-                    pos.epochs_without_improvement() >= cfg.early_stop_patience;
+  stop_early = cfg.early_stop_patience > 0 && pos.position_in_epoch == 0 &&
+               pos.epochs_without_improvement >= cfg.early_stop_patience;
   if (stop_early) {
     summary.early_stopped = true;
     Say("early stopping: this run already stopped after epoch %lld; keeping the model of epoch "
         "%lld\n",
-        (long long)pos.epoch(), (long long)pos.best_epoch() + 1);
+        (long long)pos.epoch, (long long)pos.best_epoch + 1);
   }
+}
 
-  DeferStopSignals();  // from here a signal means: checkpoint at the next step, exit 75
-  while (pos.epoch() < cfg.epochs && !stop_early) {
-    if (cfg.max_steps > 0 && pos.step() >= cfg.max_steps) break;
-    EpochPermutation(cfg.seed, pos.epoch(), &perm);
-    progress.StartEpoch(pos.epoch(), cfg.epochs, n, pos.position_in_epoch());
-    const auto epoch_start = Clock::now();
-    double compute_s = 0.0, comm_s = 0.0;
-    int64_t epoch_samples_here = 0;
-    while (pos.position_in_epoch() < n) {
-      if (cfg.max_steps > 0 && pos.step() >= cfg.max_steps) break;
-      const auto t0 = Clock::now();
-      const int64_t b = std::min<int64_t>(cfg.batch_size, n - pos.position_in_epoch());
-      const ShardRange shard = ShardRange::Of(b, rank, world);
-      const size_t* ids = perm.data() + pos.position_in_epoch() + shard.begin;
-      const int rows = static_cast<int>(shard.size());
-      GatherInputs(data.train, ids, rows, data.transform, cfg.augment, pos.epoch(), x.data());
-      GatherTargets(data.train, ids, rows, cls ? labels.data() : nullptr,
-                    cls ? nullptr : targets.data());
-      ApplyInputDropout(cfg.input_dropout, cfg.seed, pos.step(), ids, static_cast<size_t>(rows),
-                        spec.input_dim, x.data());
-      DropoutSpec dropout = base_dropout;
-      dropout.step = pos.step();
-      dropout.sample_ids = ids;
-      net.Forward(x.data(), rows, cfg.dropout > 0 ? &dropout : nullptr);
-      const BatchStats st = net.Loss(rows, cls ? labels.data() : nullptr,
-                                     cls ? nullptr : targets.data(), true, cfg.label_smoothing);
-      tail[kLossSum] = static_cast<float>(st.loss_sum);
-      tail[kCount] = static_cast<float>(st.count);
-      tail[kCorrect] = static_cast<float>(st.correct);
-      tail[kStopFlag] = StopSignalReceived() ? 1.0f : 0.0f;
-      tail[kCheckpointDue] = (rank == 0 && cfg.checkpoint_every_seconds > 0 &&
-                              Since(last_checkpoint) >= cfg.checkpoint_every_seconds)
-                                 ? 1.0f
-                                 : 0.0f;
-      comm.SetWatchContext("step", pos.step());
-      // Bucketed: the allreduce of the last layers starts inside Backward.
-      net.Backward(x.data(), rows, exchange.BeginStep(), exchange.chunk());
-      const auto t1 = Clock::now();
-      exchange.Finish();
-      const auto t2 = Clock::now();
+// One optimizer step on the next b samples of the epoch: this rank's shard forward and backward,
+// the sums of every rank, the update.
+void Trainer::Impl::Step(int64_t b) {
+  const auto t0 = Clock::now();
+  const bool cls = data.train.is_classification();
+  const ShardRange shard = ShardRange::Of(b, comm.rank(), comm.size());
+  const size_t* ids = perm.data() + pos.position_in_epoch + shard.begin;
+  const int rows = static_cast<int>(shard.size());
+  GatherInputs(data.train, ids, rows, data.transform, cfg.augment, pos.epoch, x.data());
+  GatherTargets(data.train, ids, rows, cls ? labels.data() : nullptr,
+                cls ? nullptr : targets.data());
+  ApplyInputDropout(cfg.input_dropout, cfg.seed, pos.step, ids, static_cast<size_t>(rows),
+                    spec.input_dim, x.data());
+  const DropoutSpec dropout{cfg.dropout, cfg.seed, pos.step, ids};
+  net.Forward(x.data(), rows, cfg.dropout > 0 ? &dropout : nullptr);
+  const BatchStats st = net.Loss(rows, cls ? labels.data() : nullptr,
+                                 cls ? nullptr : targets.data(), true, cfg.label_smoothing);
+  float* t = tail();
+  t[kLossSum] = static_cast<float>(st.loss_sum);
+  t[kCount] = static_cast<float>(st.count);
+  t[kCorrect] = static_cast<float>(st.correct);
+  t[kStopFlag] = StopSignalReceived() ? 1.0f : 0.0f;
+  t[kCheckpointDue] = (comm.rank() == 0 && cfg.checkpoint_every_seconds > 0 &&
+                       Since(last_checkpoint) >= cfg.checkpoint_every_seconds)
+                          ? 1.0f
+                          : 0.0f;
+  comm.SetWatchContext("step", pos.step);
+  // Bucketed: the allreduce of the last layers starts inside Backward.
+  net.Backward(x.data(), rows, exchange.BeginStep(), exchange.chunk());
+  const auto t1 = Clock::now();
+  exchange.Finish();
+  const auto t2 = Clock::now();
+  Update(b);
+  clock.samples_here += b;
+  clock.compute_s += std::chrono::duration<double>(t1 - t0).count() + Since(t2);
+  clock.comm_s += std::chrono::duration<double>(t2 - t1).count();
+  progress.Update(pos.position_in_epoch, pos.epoch_loss_sum / std::max(1.0, pos.epoch_samples));
+}
 
-      const double loss_sum = tail[kLossSum], count = tail[kCount];
-      if (count != static_cast<double>(b))
-        throw CollectiveError(kExitInternal, "step " + std::to_string(pos.step()) +
-                                                 ": the ranks processed " + std::to_string(count) +
-                                                 " samples of a batch of " + std::to_string(b));
-      const double lr = schedule.At(pos.step());
-      bool finite = true;
-      opt.Step(net.params().data(), grads, count, lr, &finite);
-      // The allreduced sums are identical on every rank, so every rank stops here together. The
-      // check rides in the update loop; the parameters it touched are never used or saved.
-      if (!finite)
-        throw CollectiveError(kExitDiverged,
-                              "training diverged at step " + std::to_string(pos.step()) +
-                                  ": non-finite gradient in " + NonFiniteLayer() + " (loss " +
-                                  std::to_string(loss_sum / count) + "; lower --lr?)");
-      if (!std::isfinite(loss_sum))
-        throw CollectiveError(kExitDiverged, "training diverged at step " +
-                                                 std::to_string(pos.step()) +
-                                                 ": the loss is not finite (lower --lr?)");
-      pos.set_lr(lr);
-      pos.set_step(pos.step() + 1);
-      pos.set_position_in_epoch(pos.position_in_epoch() + b);
-      pos.set_samples_seen(pos.samples_seen() + b);
-      pos.set_epoch_loss_sum(pos.epoch_loss_sum() + loss_sum);
-      pos.set_epoch_correct(pos.epoch_correct() + tail[kCorrect]);
-      pos.set_epoch_samples(pos.epoch_samples() + b);
-      UpdateAverage();
-      epoch_samples_here += b;
-      compute_s += std::chrono::duration<double>(t1 - t0).count() + Since(t2);
-      comm_s += std::chrono::duration<double>(t2 - t1).count();
-      progress.Update(pos.position_in_epoch(),
-                      pos.epoch_loss_sum() / std::max(1.0, pos.epoch_samples()));
+// The update from the summed gradients (identical on every rank, so every rank takes the same
+// decisions here), and the position after it.
+void Trainer::Impl::Update(int64_t b) {
+  const float* t = tail();
+  const double loss_sum = t[kLossSum], count = t[kCount];
+  if (count != static_cast<double>(b))
+    throw CollectiveError(kExitInternal, "step " + std::to_string(pos.step) +
+                                             ": the ranks processed " + std::to_string(count) +
+                                             " samples of a batch of " + std::to_string(b));
+  const double lr = schedule.At(pos.step);
+  bool finite = true;
+  opt.Step(net.params().data(), net.grads().data(), count, lr, &finite);
+  // The check rides in the update loop; the parameters it touched are never used or saved.
+  if (!finite)
+    throw CollectiveError(kExitDiverged, "training diverged at step " + std::to_string(pos.step) +
+                                             ": non-finite gradient in " + NonFiniteLayer() +
+                                             " (loss " + std::to_string(loss_sum / count) +
+                                             "; lower --lr?)");
+  if (!std::isfinite(loss_sum))
+    throw CollectiveError(kExitDiverged, "training diverged at step " + std::to_string(pos.step) +
+                                             ": the loss is not finite (lower --lr?)");
+  pos.lr = lr;
+  pos.step += 1;
+  pos.position_in_epoch += b;
+  pos.samples_seen += b;
+  pos.epoch_loss_sum += loss_sum;
+  pos.epoch_correct += t[kCorrect];
+  pos.epoch_samples += b;
+  UpdateAverage();
+}
 
-      if (tail[kStopFlag] > 0) {
-        progress.EndEpoch();
-        EnterCheckpointCriticalSection();
-        if (cfg.checkpoint_dir.empty())
-          throw CollectiveError(kExitPreempted, "stopped by a signal at step " +
-                                                    std::to_string(pos.step()) +
-                                                    "; no --checkpoint-dir, so nothing was saved");
-        WriteCheckpoint();
-        throw CollectiveError(kExitPreempted, "stopped by a signal at step " +
-                                                  std::to_string(pos.step()) + "; checkpoint " +
-                                                  CheckpointPath(cfg.checkpoint_dir, pos.step()) +
-                                                  " written: rerun the same command to continue");
-      }
-      const bool every_steps = cfg.checkpoint_every > 0 && pos.step() % cfg.checkpoint_every == 0;
-      if (!cfg.checkpoint_dir.empty() && (every_steps || tail[kCheckpointDue] > 0)) {
-        Output([&] { WriteCheckpoint(); });
-        last_checkpoint = Clock::now();
-        if (!output_failures.empty()) break;  // stop, and save what can still be saved
-      }
-    }
+// A stop signal on any rank: checkpoint and exit 75. Then the periodic checkpoints.
+void Trainer::Impl::AfterStep() {
+  const float* t = tail();
+  if (t[kStopFlag] > 0) {
     progress.EndEpoch();
-    if (!output_failures.empty()) break;
-    if (pos.position_in_epoch() < n) break;  // --max-steps ended training inside the epoch
-
-    // Epoch end: evaluation, metrics, early stopping, replica check.
-    const double epoch_seconds = Since(epoch_start);
-    pb::EpochMetrics m;
-    m.set_epoch(pos.epoch() + 1);
-    m.set_step(pos.step());
-    m.set_lr(pos.lr());
-    m.set_world_size(world);
-    std::string hosts;  // a flat field: --metrics lines stay one flat JSON object
-    for (const std::string& h : comm.Hostnames()) hosts += (hosts.empty() ? "" : ",") + h;
-    m.set_rank_hosts(hosts);
-    const BlasInfo blas = QueryBlas();
-    m.set_blas_config(blas.config);
-    m.set_blas_core(blas.core);
-    m.set_blas_threads(blas.threads);
-    m.set_samples(static_cast<int32_t>(pos.epoch_samples()));
-    const double es = std::max(1.0, pos.epoch_samples());
-    m.set_train_loss(pos.epoch_loss_sum() / es);
-    if (cls) m.set_train_accuracy(pos.epoch_correct() / es);
-    m.set_seconds(epoch_seconds);
-    m.set_compute_seconds(compute_s);
-    m.set_comm_seconds(comm_s);
-    m.set_samples_per_sec(epoch_seconds > 0 ? epoch_samples_here / (compute_s + comm_s) : 0.0);
-    const EvalResult test = EvaluateSharded(comm, net, data.test, data.transform, x.data(),
-                                            labels.data(), targets.data());
-    m.set_test_loss(test.loss);
-    cls ? m.set_test_accuracy(test.accuracy) : m.set_test_mse(test.mse);
-    std::string val_text;
-    if (data.val.size > 0) {
-      const EvalResult val = EvaluateSharded(comm, net, data.val, data.transform, x.data(),
-                                             labels.data(), targets.data());
-      m.set_val_loss(val.loss);
-      cls ? m.set_val_accuracy(val.accuracy) : m.set_val_mse(val.mse);
-      val_text = "  val " + Describe(val);
-      if (val.loss < pos.best_val_loss()) {
-        pos.set_best_val_loss(val.loss);
-        pos.set_best_epoch(pos.epoch());
-        pos.set_epochs_without_improvement(0);
-        state.best_params = net.params();
-        if (!cfg.checkpoint_dir.empty())
-          Output([&] {
-            OnRankZero([&] { SaveModelFile(BestModelPath(), CurrentModel(net.params())); });
-          });
-      } else {
-        pos.set_epochs_without_improvement(pos.epochs_without_improvement() + 1);
-        if (cfg.early_stop_patience > 0 &&
-            pos.epochs_without_improvement() >= cfg.early_stop_patience) {
-          stop_early = true;
-          summary.early_stopped = true;
-        }
-      }
-    }
-    val_text += EvaluateAverage(&m);
-    Say("epoch %lld/%d  step %lld  train loss %.4f  test %s%s  lr %.4g  %.1fk samples/s  "
-        "(compute %.2fs, comm %.2fs, world %d)\n",
-        (long long)pos.epoch() + 1, cfg.epochs, (long long)pos.step(), m.train_loss(),
-        Describe(test).c_str(), val_text.c_str(), pos.lr(), m.samples_per_sec() / 1000, compute_s,
-        comm_s, world);
-    Output([&] { WriteMetrics(m); });
-    CheckReplicasAgree(comm, net.params(),
-                       "at the end of epoch " + std::to_string(pos.epoch() + 1));
-    pos.set_epoch(pos.epoch() + 1);
-    pos.set_position_in_epoch(0);
-    pos.set_epoch_loss_sum(0);
-    pos.set_epoch_correct(0);
-    pos.set_epoch_samples(0);
-    if (stop_early)
-      Say("early stopping: no validation improvement for %d epochs; keeping the model of epoch "
-          "%lld\n",
-          cfg.early_stop_patience, (long long)pos.best_epoch() + 1);
-    if (!output_failures.empty()) break;
+    EnterCheckpointCriticalSection();
+    const std::string at = "stopped by a signal at step " + std::to_string(pos.step);
+    if (cfg.checkpoint_dir.empty())
+      throw CollectiveError(kExitPreempted, at + "; no --checkpoint-dir, so nothing was saved");
+    WriteCheckpoint();
+    throw CollectiveError(kExitPreempted, at + "; checkpoint " +
+                                              CheckpointPath(cfg.checkpoint_dir, pos.step) +
+                                              " written: rerun the same command to continue");
   }
+  const bool every_steps = cfg.checkpoint_every > 0 && pos.step % cfg.checkpoint_every == 0;
+  if (!cfg.checkpoint_dir.empty() && (every_steps || t[kCheckpointDue] > 0)) {
+    Output([&] { WriteCheckpoint(); });
+    last_checkpoint = Clock::now();
+  }
+}
 
-  // Every output that can be written is, even when another failed; then exit 4 names each failure.
+// Epoch end: evaluation, metrics, early stopping, replica check.
+void Trainer::Impl::EndEpoch() {
+  pb::EpochMetrics m = EpochRecord();
+  const EvalResult test = EvaluateSharded(comm, net, data.test, data.transform, x.data(),
+                                          labels.data(), targets.data());
+  m.set_test_loss(test.loss);
+  data.train.is_classification() ? m.set_test_accuracy(test.accuracy) : m.set_test_mse(test.mse);
+  const std::string val_text = TrackValidation(&m) + EvaluateAverage(&m);
+  Say("epoch %lld/%d  step %lld  train loss %.4f  test %s%s  lr %.4g  %.1fk samples/s  "
+      "(compute %.2fs, comm %.2fs, world %d)\n",
+      (long long)pos.epoch + 1, cfg.epochs, (long long)pos.step, m.train_loss(),
+      Describe(test).c_str(), val_text.c_str(), pos.lr, m.samples_per_sec() / 1000, clock.compute_s,
+      clock.comm_s, comm.size());
+  Output([&] { WriteMetrics(m); });
+  CheckReplicasAgree(comm, net.params(), "at the end of epoch " + std::to_string(pos.epoch + 1));
+  pos.epoch += 1;
+  pos.position_in_epoch = 0;
+  pos.epoch_loss_sum = 0;
+  pos.epoch_correct = 0;
+  pos.epoch_samples = 0;
+  if (stop_early)
+    Say("early stopping: no validation improvement for %d epochs; keeping the model of epoch "
+        "%lld\n",
+        cfg.early_stop_patience, (long long)pos.best_epoch + 1);
+}
+
+// The epoch's --metrics record before evaluation: position, placement, BLAS, training figures.
+pb::EpochMetrics Trainer::Impl::EpochRecord() {
+  const double epoch_seconds = Since(clock.start);
+  pb::EpochMetrics m;
+  m.set_epoch(pos.epoch + 1);
+  m.set_step(pos.step);
+  m.set_lr(pos.lr);
+  m.set_world_size(comm.size());
+  std::string hosts;  // a flat field: --metrics lines stay one flat JSON object
+  for (const std::string& h : comm.Hostnames()) hosts += (hosts.empty() ? "" : ",") + h;
+  m.set_rank_hosts(hosts);
+  const BlasInfo blas = QueryBlas();
+  m.set_blas_config(blas.config);
+  m.set_blas_core(blas.core);
+  m.set_blas_threads(blas.threads);
+  m.set_samples(static_cast<int32_t>(pos.epoch_samples));
+  const double es = std::max(1.0, pos.epoch_samples);
+  m.set_train_loss(pos.epoch_loss_sum / es);
+  if (data.train.is_classification()) m.set_train_accuracy(pos.epoch_correct / es);
+  m.set_seconds(epoch_seconds);
+  m.set_compute_seconds(clock.compute_s);
+  m.set_comm_seconds(clock.comm_s);
+  m.set_samples_per_sec(epoch_seconds > 0 ? clock.samples_here / (clock.compute_s + clock.comm_s)
+                                          : 0.0);
+  return m;
+}
+
+// With a validation set: its figures into m, the best model so far (best.pb under
+// --checkpoint-dir) and the early-stopping count. Returns the text for the epoch line.
+std::string Trainer::Impl::TrackValidation(pb::EpochMetrics* m) {
+  if (data.val.size == 0) return "";
+  const EvalResult val =
+      EvaluateSharded(comm, net, data.val, data.transform, x.data(), labels.data(), targets.data());
+  m->set_val_loss(val.loss);
+  data.train.is_classification() ? m->set_val_accuracy(val.accuracy) : m->set_val_mse(val.mse);
+  if (val.loss < pos.best_val_loss) {
+    pos.best_val_loss = val.loss;
+    pos.best_epoch = pos.epoch;
+    pos.epochs_without_improvement = 0;
+    state.best_params = net.params();
+    if (!cfg.checkpoint_dir.empty())
+      Output(
+          [&] { OnRankZero([&] { SaveModelFile(BestModelPath(), CurrentModel(net.params())); }); });
+  } else {
+    pos.epochs_without_improvement += 1;
+    if (cfg.early_stop_patience > 0 && pos.epochs_without_improvement >= cfg.early_stop_patience)
+      stop_early = summary.early_stopped = true;
+  }
+  return "  val " + Describe(val);
+}
+
+// Every output that can be written is, even when another failed; then exit 4 names each failure.
+TrainSummary Trainer::Impl::Finish() {
   if (!cfg.checkpoint_dir.empty()) Output([&] { WriteCheckpoint(); });
   summary.params = net.params();
   if (cfg.early_stop_patience > 0 && !state.best_params.empty()) {
     summary.params = state.best_params;
     net.params() = state.best_params;
   }
-  if (pos.average_count() > 0) {
+  if (pos.average_count > 0) {
     Say("weight averaging: the final model is the mean of the parameters after the last %lld "
         "steps\n",
-        (long long)pos.average_count());
+        (long long)pos.average_count);
     summary.params = state.average;
     net.params() = state.average;
   }
@@ -276,9 +284,9 @@ TrainSummary Trainer::Impl::Run() {
     });
   summary.test = EvaluateSharded(comm, net, data.test, data.transform, x.data(), labels.data(),
                                  targets.data());
-  summary.steps = pos.step();
-  summary.samples_seen = pos.samples_seen();
-  if (cls)
+  summary.steps = pos.step;
+  summary.samples_seen = pos.samples_seen;
+  if (data.train.is_classification())
     Say("final: test accuracy %.2f%% (%lld samples), test loss %.4f, %lld steps, %lld samples "
         "seen\n",
         100 * summary.test.accuracy, (long long)summary.test.count, summary.test.loss,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dist/checkpoint_state.h"
+#include "dist/grad_exchange.h"
 #include "dist/progress.h"
 #include "dist/trainer.h"
 #include "proto/checkpoint_dir.h"
@@ -45,12 +46,21 @@ struct Trainer::Impl {
   std::vector<float> x, targets;
   std::vector<int32_t> labels;
   TrainingState state;
-  pb::TrainingPosition& pos = state.position;
+  TrainingPosition& pos = state.position;
   int64_t steps_per_epoch = 1;
   int64_t max_shard = 1;
   std::unique_ptr<CheckpointDirLock> lock;  // rank 0, with --checkpoint-dir
   std::unique_ptr<CheckpointPruner> pruner;
   std::vector<std::string> output_failures;  // outputs that failed; the run ends with exit 4
+  GradientExchange exchange;                 // sums the gradient buffer (and its tail) over ranks
+  Clock::time_point last_checkpoint;         // for --checkpoint-every-seconds
+  bool stop_early = false;                   // early stopping decided (or already in the state)
+  struct EpochClock {
+    Clock::time_point start;
+    double compute_s = 0.0, comm_s = 0.0;  // this rank's step time, split
+    int64_t samples_here = 0;              // samples stepped in this run (not before a resume)
+  } clock;
+  TrainSummary summary;
 
   Impl(Communicator& c, const ModelSpec& s, const TrainData& d, const TrainConfig& config)
       : comm(c),
@@ -61,7 +71,10 @@ struct Trainer::Impl {
         net(s, static_cast<int>((config.batch_size + c.size() - 1) / c.size()),
             trainer_internal::kTailSize),
         opt(net.layout(), config.sgd),
-        progress(config.progress, c.rank() == 0) {
+        progress(config.progress, c.rank() == 0),
+        exchange(c, net.grads().data(), net.layout().size(), trainer_internal::kTailSize,
+                 ExchangeOptions{static_cast<size_t>(config.allreduce_bucket_kb * 1024 / 4),
+                                 config.grad_wire == "bf16"}) {
     const int64_t n = static_cast<int64_t>(d.train.size);
     steps_per_epoch = std::max<int64_t>(1, (n + cfg.batch_size - 1) / cfg.batch_size);
     max_shard = net.max_rows();
@@ -79,8 +92,6 @@ struct Trainer::Impl {
     // The schedule spans --epochs; --max-steps only stops early, so a run cut short by it and
     // resumed later follows exactly the same learning rates.
     schedule.total_steps = steps_per_epoch * cfg.epochs;
-    pos.set_best_val_loss(INFINITY);
-    pos.set_best_epoch(-1);
   }
 
   template <typename... A>
@@ -139,7 +150,21 @@ struct Trainer::Impl {
   // text for the epoch line.
   std::string EvaluateAverage(pb::EpochMetrics* m);
 
+  // The floats after the gradients in the allreduced buffer (the Tail slots).
+  float* tail() { return net.grads().data() + net.layout().size(); }
+  bool MaxStepsReached() const { return cfg.max_steps > 0 && pos.step >= cfg.max_steps; }
+
+  // The loop (dist/trainer.cc): Run calls Start, then Step and AfterStep for each batch, EndEpoch
+  // at each epoch's end, and Finish.
   TrainSummary Run();
+  void Start();
+  void Step(int64_t batch);
+  void Update(int64_t batch);
+  void AfterStep();
+  void EndEpoch();
+  pb::EpochMetrics EpochRecord();
+  std::string TrackValidation(pb::EpochMetrics* m);
+  TrainSummary Finish();
 };
 
 }  // namespace dpmlp

@@ -69,7 +69,7 @@ void Trainer::Impl::WriteCheckpoint() {
   for (float v : net.params())
     if (!std::isfinite(v))
       throw CollectiveError(kExitDiverged,
-                            "step " + std::to_string(pos.step()) +
+                            "step " + std::to_string(pos.step) +
                                 ": parameters are not finite; no checkpoint written");
   state.velocity = opt.velocity();
   OnRankZero([&] {
@@ -77,9 +77,9 @@ void Trainer::Impl::WriteCheckpoint() {
     EnsureDirectory(cfg.checkpoint_dir);
     std::string bytes;
     MakeCheckpoint(CurrentModel(net.params()), cfg, state, comm.size()).SerializeToString(&bytes);
-    const std::string path = CheckpointPath(cfg.checkpoint_dir, pos.step());
+    const std::string path = CheckpointPath(cfg.checkpoint_dir, pos.step);
     WriteFramedFile(path, FramedKind::kCheckpoint, bytes);  // durable when it returns
-    pruner->Prune(pos.step());
+    pruner->Prune(pos.step);
     Say("checkpoint %s (%.1f MB, %.1f ms)\n", path.c_str(), bytes.size() / 1e6, 1000 * Since(t0));
   });
 }
@@ -165,15 +165,15 @@ int64_t Trainer::Impl::Resume() {
         Name(spec.init));
   net.params() = m.params;
   opt.velocity() = TensorsToFlat(spec, ck.velocity(), path);
-  pos = ck.position();
+  pos = PositionFromProto(ck.position());
   state.average.clear();
-  if (pos.average_count() > 0) state.average = TensorsToFlat(spec, ck.average(), path);
-  if (pos.position_in_epoch() > static_cast<int64_t>(data.train.size))
+  if (pos.average_count > 0) state.average = TensorsToFlat(spec, ck.average(), path);
+  if (pos.position_in_epoch > static_cast<int64_t>(data.train.size))
     throw CollectiveError(kExitUsage,
-                          path + ": position in epoch " + std::to_string(pos.position_in_epoch()) +
+                          path + ": position in epoch " + std::to_string(pos.position_in_epoch) +
                               " is beyond the training set (" + std::to_string(data.train.size) +
                               " samples): was it written for other data?");
-  if (cfg.early_stop_patience > 0 && pos.best_epoch() >= 0) {
+  if (cfg.early_stop_patience > 0 && pos.best_epoch >= 0) {
     std::string best;
     OnRankZero([&] { best = ReadFramedFile(BestModelPath(), FramedKind::kModel); });
     comm.Broadcast(&best, 0);
@@ -183,16 +183,16 @@ int64_t Trainer::Impl::Resume() {
   }
   if (!cfg.metrics_path.empty()) {
     int dropped = 0;
-    OnRankZero([&] { dropped = DropMetricsAfterEpoch(cfg.metrics_path, pos.epoch()); });
+    OnRankZero([&] { dropped = DropMetricsAfterEpoch(cfg.metrics_path, pos.epoch); });
     if (dropped > 0)
       Say("resume: removed %d line(s) past epoch %lld from %s (the interrupted attempt's)\n",
-          dropped, (long long)pos.epoch(), cfg.metrics_path.c_str());
+          dropped, (long long)pos.epoch, cfg.metrics_path.c_str());
   }
   Say("resumed from %s at step %lld (epoch %lld, %lld samples into it; saved by %d rank(s); "
       "parsed in %.1f ms)\n",
-      path.c_str(), (long long)pos.step(), (long long)pos.epoch() + 1,
-      (long long)pos.position_in_epoch(), ck.world_size(), 1000 * Since(t0));
-  return pos.step();
+      path.c_str(), (long long)pos.step, (long long)pos.epoch + 1, (long long)pos.position_in_epoch,
+      ck.world_size(), 1000 * Since(t0));
+  return pos.step;
 }
 
 std::string Trainer::Impl::NonFiniteLayer() const {
@@ -219,15 +219,15 @@ void Trainer::Impl::WriteMetrics(const pb::EpochMetrics& m) {
 }
 
 void Trainer::Impl::UpdateAverage() {
-  if (cfg.average_epochs <= 0 || pos.epoch() < cfg.epochs - cfg.average_epochs) return;
+  if (cfg.average_epochs <= 0 || pos.epoch < cfg.epochs - cfg.average_epochs) return;
   const std::vector<float>& p = net.params();
   if (state.average.size() != p.size()) state.average.assign(p.size(), 0.0f);
-  pos.set_average_count(pos.average_count() + 1);
-  UpdateRunningMean(p.data(), p.size(), pos.average_count(), state.average.data());
+  pos.average_count = pos.average_count + 1;
+  UpdateRunningMean(p.data(), p.size(), pos.average_count, state.average.data());
 }
 
 std::string Trainer::Impl::EvaluateAverage(pb::EpochMetrics* m) {
-  if (pos.average_count() == 0) return "";
+  if (pos.average_count == 0) return "";
   const bool cls = data.test.is_classification();
   std::swap(net.params(), state.average);
   const EvalResult t = EvaluateSharded(comm, net, data.test, data.transform, x.data(),
