@@ -105,7 +105,7 @@ Figure WriteCurvesFigure(const MetricsTable& m, const std::string& png, PlotSize
   gp += "set xtics " + Num(std::max(1.0, plotting::NiceStep(last_epoch / 8))) + "\n";
   // Keys beneath the panels never cover a curve; a fixed bottom margin keeps the panels aligned.
   gp += "set xlabel 'epoch'\nset grid\nset format y '%g'\nset key below left Left reverse\n";
-  gp += "set bmargin 7\n";
+  gp += "set bmargin 7\nset autoscale xfix\n";
   if (best.found)
     gp += "set arrow 1 from " + Num(best.epoch) + ", graph 0 to " + Num(best.epoch) +
           ", graph 1 nohead dt 2 lw 1.5 lc rgb '#444444' back\n";
