@@ -1,4 +1,4 @@
-# End-to-end (issue 7 items 1, 2, 4, 5): `dpmlp inspect` and `dpmlp plot`.
+# End-to-end: `dpmlp inspect` and `dpmlp plot`.
 # - After a short 1-60-1 sigmoid run on sin, one inspect command prints the 60 neurons' rows and
 #   writes them to --csv; each row's centre and interval length equal -b/w and 8/(k|w|) computed
 #   here from the exported weights (not from dpmlp's inspection code); the same command draws the
