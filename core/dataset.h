@@ -77,6 +77,10 @@ Dataset LoadCsvInputs(const std::string& path, size_t expected_columns);
 // Throws UsageError for an unknown name or bad N.
 DataSplit MakeSynthetic(const std::string& name, uint64_t seed);
 
+// The "surface" set's target z at input (x, y): the true function `dpmlp plot` draws beside a
+// model of it.
+double SurfaceZ(double x, double y);
+
 // Moves a seeded random fraction of train into a validation set; the choice depends only on
 // (seed, sample index, fraction), never on the rank count. fraction must be in [0, 1).
 Dataset SplitValidation(Dataset* train, double fraction, uint64_t seed);

@@ -32,8 +32,6 @@ Dataset EmptyRegression(const std::string& source, size_t input_dim, size_t n) {
   return d;
 }
 
-double SurfaceZ(double x, double y) { return std::sin(x + 0.1 * y * y); }
-
 // y = sin x. Train: 1000 points x = -pi + 2 pi u, u uniform from HashKey(seed, kSynthetic, 0, i).
 // Test: 500 evenly spaced points covering [-pi, pi] including both ends.
 DataSplit MakeSin(uint64_t seed) {
@@ -106,6 +104,8 @@ DataSplit MakeParity(int n) {
 }
 
 }  // namespace
+
+double SurfaceZ(double x, double y) { return std::sin(x + 0.1 * y * y); }
 
 DataSplit MakeSynthetic(const std::string& name, uint64_t seed) {
   if (name == "sin") return MakeSin(seed);

@@ -217,11 +217,10 @@ int InspectCommand(Communicator& comm, int argc, char** argv) {
     std::vector<Figure> figures;
     if (!plot.empty())
       figures.push_back(model.spec.input_dim == 1
-                            ? WriteFitFigure(model, data, rep, plot, DefaultFitSize())
-                            : WriteSurfaceFigure(model, data,
-                                                 ablate_text.empty() ? nullptr : &ablate, plot,
-                                                 DefaultSurfaceSize(!ablate_text.empty())));
-    if (!curves.empty()) figures.push_back(WriteCurvesFigure(metrics, curves, DefaultCurvesSize()));
+                            ? WriteFitFigure(model, data, rep, plot)
+                            : WriteSurfaceFigure(model, data, KnownTruth(in.data.dataset),
+                                                 ablate_text.empty() ? nullptr : &ablate, plot));
+    if (!curves.empty()) figures.push_back(WriteCurvesFigure(metrics, curves));
     if (want_plots && gnuplot.empty()) {
       std::fflush(stdout);
       std::fprintf(stderr, "dpmlp: error: %s\n", GnuplotMissingMessage(figures).c_str());

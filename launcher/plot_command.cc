@@ -19,7 +19,7 @@ int PlotCommand(Communicator& comm, int argc, char** argv) {
   Dataset data;
   MetricsTable metrics;
   NeuronId ablate;
-  PlotSize size;
+  PlotSize size;  // width 0: the figure's default
   auto setup = [&]() -> bool {
     po::options_description opts;
     po::options_description plot("Plot");
@@ -47,7 +47,6 @@ int PlotCommand(Communicator& comm, int argc, char** argv) {
       if (!ablate_text.empty())
         throw UsageError("--ablate needs a model (--model or --checkpoint), not --metrics");
       metrics = ReadMetricsFile(metrics_path);
-      size = DefaultCurvesSize();
     } else {
       model = LoadInspectedModel(in);
       if (model.spec.input_dim != 1 && model.spec.input_dim != 2)
@@ -62,8 +61,6 @@ int PlotCommand(Communicator& comm, int argc, char** argv) {
               "neurons' ablation effects are in dpmlp inspect)");
         ablate = ParseNeuron(ablate_text, model.spec, "--ablate");
       }
-      size =
-          model.spec.input_dim == 1 ? DefaultFitSize() : DefaultSurfaceSize(!ablate_text.empty());
     }
     if (!size_text.empty()) size = ParsePlotSize(size_text, "--size");
     gnuplot = FindGnuplot();
@@ -75,17 +72,17 @@ int PlotCommand(Communicator& comm, int argc, char** argv) {
     if (metrics_path.empty() && model.spec.input_dim == 1)
       report = InspectSharded(comm, model.spec, model.params, model.transform, data);
     if (comm.rank() != 0) return gnuplot.empty() ? kExitUsage : kExitOk;
-    const Figure f =
-        !metrics_path.empty() ? WriteCurvesFigure(metrics, out, size)
-        : model.spec.input_dim == 1
-            ? WriteFitFigure(model, data, report, out, size)
-            : WriteSurfaceFigure(model, data, ablate_text.empty() ? nullptr : &ablate, out, size);
+    const Figure f = !metrics_path.empty() ? WriteCurvesFigure(metrics, out, size)
+                     : model.spec.input_dim == 1
+                         ? WriteFitFigure(model, data, report, out, size)
+                         : WriteSurfaceFigure(model, data, KnownTruth(in.data.dataset),
+                                              ablate_text.empty() ? nullptr : &ablate, out, size);
     if (gnuplot.empty()) {
       std::fprintf(stderr, "dpmlp: error: %s\n", GnuplotMissingMessage({f}).c_str());
       return kExitUsage;
     }
     DrawFigure(gnuplot, f);
-    std::printf("wrote %s (%dx%d)\n", out.c_str(), size.width, size.height);
+    std::printf("wrote %s (%dx%d)\n", out.c_str(), f.size.width, f.size.height);
     return kExitOk;
   };
   return Guarded(comm, setup, run);

@@ -19,6 +19,7 @@ PlotSize ParsePlotSize(const std::string& text, const std::string& option);
 // by DrawFigure.
 struct Figure {
   std::string png, script;
+  PlotSize size;  // of the PNG
   std::vector<std::string> data_files;
 };
 
