@@ -72,20 +72,19 @@ InitKind DefaultInit(ActKind a) {
 
 std::vector<int> ParseLayers(const std::string& s) {
   std::vector<int> widths;
-  if (s.empty())
-    throw UsageError("--layers is empty: give the hidden widths, e.g. --layers 256,128");
+  if (s.empty()) throw UsageError("'' has no layer widths: give the hidden widths, e.g. 256,128");
   std::stringstream in(s);
   std::string item;
   while (std::getline(in, item, ',')) {
     int w = 0;
     auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), w);
     if (ec != std::errc() || end != item.data() + item.size() || w <= 0 || w > 1000000)
-      throw UsageError("--layers: '" + item + "' in '" + s +
-                       "' is not a positive layer width (example: --layers 256,128)");
+      throw UsageError("'" + item + "' in '" + s +
+                       "' is not a positive layer width (example: 256,128)");
     widths.push_back(w);
   }
   if (!s.empty() && s.back() == ',')
-    throw UsageError("--layers: empty layer width at the end of '" + s + "'");
+    throw UsageError("empty layer width at the end of '" + s + "'");
   return widths;
 }
 
@@ -103,41 +102,39 @@ int64_t ModelSpec::parameter_count() const {
 void ModelSpec::Validate() const {
   // Widths are bounded first, so that every product below fits comfortably in 64 bits.
   constexpr int kMaxWidth = 1 << 24;
+  const std::string most = " (at most " + std::to_string(kMaxWidth) + ")";
   if (input_dim <= 0)
-    throw UsageError("model input width must be positive (got " + std::to_string(input_dim) + ")");
+    throw SpecError("input_dim", "must be positive (got " + std::to_string(input_dim) + ")");
   if (output_dim <= 0)
-    throw UsageError("model output width must be positive (got " + std::to_string(output_dim) +
-                     ")");
-  if (input_dim > kMaxWidth || output_dim > kMaxWidth)
-    throw UsageError("model input or output width is absurdly large (at most " +
-                     std::to_string(kMaxWidth) + ")");
+    throw SpecError("output_dim", "must be positive (got " + std::to_string(output_dim) + ")");
+  if (input_dim > kMaxWidth) throw SpecError("input_dim", "absurdly large" + most);
+  if (output_dim > kMaxWidth) throw SpecError("output_dim", "absurdly large" + most);
   for (int w : hidden) {
-    if (w <= 0) throw UsageError("--layers: layer widths must be positive");
+    if (w <= 0) throw SpecError("hidden", "layer widths must be positive");
     if (w > kMaxWidth)
-      throw UsageError("--layers: width " + std::to_string(w) + " is absurdly large");
+      throw SpecError("hidden", "width " + std::to_string(w) + " is absurdly large" + most);
   }
-  if (hidden.size() > 1000) throw UsageError("--layers: more than 1000 hidden layers");
+  if (hidden.size() > 1000) throw SpecError("hidden", "more than 1000 hidden layers");
   if (activation == ActKind::kSigmoid && !(sigmoid_k > 0.0f && std::isfinite(sigmoid_k)))
-    throw UsageError("--sigmoid-k must be positive and finite");
+    throw SpecError("sigmoid_k", "must be positive and finite");
   if ((activation == ActKind::kLeakyRelu || activation == ActKind::kElu) &&
       !(alpha >= 0.0f && std::isfinite(alpha)))
-    throw UsageError("--alpha must be non-negative and finite");
+    throw SpecError("alpha", "must be non-negative and finite");
   if (activation == ActKind::kMaxout && (maxout_pieces < 2 || maxout_pieces > 16))
-    throw UsageError("--maxout-pieces must be between 2 and 16");
+    throw SpecError("maxout_pieces", "must be between 2 and 16");
   const bool ok = (output == OutputKind::kSoftmax && loss == LossKind::kCrossEntropy) ||
                   (output == OutputKind::kSigmoid && loss == LossKind::kBinaryCrossEntropy) ||
                   (output == OutputKind::kSigmoid && loss == LossKind::kMse) ||
                   (output == OutputKind::kIdentity && loss == LossKind::kMse);
   if (!ok)
-    throw UsageError(std::string("--output ") + Name(output) + " does not go with --loss " +
-                     Name(loss) +
-                     " (valid pairs: softmax+cross_entropy, sigmoid+binary_cross_entropy, "
-                     "sigmoid+mse, identity+mse)");
+    throw SpecError("output", std::string(Name(output)) + " does not go with loss " + Name(loss) +
+                                  " (valid pairs: softmax+cross_entropy, "
+                                  "sigmoid+binary_cross_entropy, sigmoid+mse, identity+mse)");
   if (output == OutputKind::kSoftmax && output_dim < 2)
-    throw UsageError("--output softmax needs at least 2 classes");
+    throw SpecError("output", "softmax needs at least 2 classes");
   if (parameter_count() > kMaxParameters)
-    throw UsageError("absurd parameter count " + std::to_string(parameter_count()) + " (at most " +
-                     std::to_string(kMaxParameters) + ")");
+    throw SpecError("hidden", "absurd parameter count " + std::to_string(parameter_count()) +
+                                  " (at most " + std::to_string(kMaxParameters) + ")");
 }
 
 }  // namespace dpmlp

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+
 namespace dpmlp {
 
 enum class ActKind { kSigmoid, kTanh, kRelu, kLeakyRelu, kElu, kMaxout, kIdentity };
@@ -35,22 +37,37 @@ struct ModelSpec {
   }
   int64_t parameter_count() const;
   static constexpr int64_t kMaxParameters = int64_t{1} << 28;  // 1 GiB of floats per buffer
-  // Throws UsageError naming the option (--layers, --loss, --output, ...) when inconsistent.
+  // Throws SpecError naming the field (hidden, output, sigmoid_k, ...) that breaks a rule.
   void Validate() const;
 };
 
-// Names as used on the command line and in files; Parse* throw UsageError naming `option`.
+// A ModelSpec field that breaks a rule (exit code 2). field() is the spec's own name for it:
+// input_dim, output_dim, hidden, sigmoid_k, alpha, maxout_pieces or output (with the loss that
+// does not go with it); what() is "FIELD: DETAIL". The launcher names its options instead.
+class SpecError : public Error {
+ public:
+  SpecError(const std::string& field, const std::string& detail)
+      : Error(kExitUsage, field + ": " + detail), field_(field), detail_(detail) {}
+  const std::string& field() const { return field_; }
+  const std::string& detail() const { return detail_; }
+
+ private:
+  std::string field_, detail_;
+};
+
+// Names as used on the command line and in files; Parse* throw UsageError naming `what` (the
+// caller's name for the value: an option, or a field of a file).
 const char* Name(ActKind k);
 const char* Name(OutputKind k);
 const char* Name(LossKind k);
 const char* Name(InitKind k);
-ActKind ParseActivation(const std::string& s, const std::string& option = "--activation");
-OutputKind ParseOutput(const std::string& s, const std::string& option = "--output");
-LossKind ParseLoss(const std::string& s, const std::string& option = "--loss");
-InitKind ParseInit(const std::string& s, const std::string& option = "--init");
+ActKind ParseActivation(const std::string& s, const std::string& what);
+OutputKind ParseOutput(const std::string& s, const std::string& what);
+LossKind ParseLoss(const std::string& s, const std::string& what);
+InitKind ParseInit(const std::string& s, const std::string& what);
 // The initialisation that suits an activation: He for the ReLU family, Xavier for sigmoid/tanh.
 InitKind DefaultInit(ActKind a);
-// Parses "256,128" into widths; throws UsageError naming --layers when empty or on a zero width.
+// Parses "256,128" into widths; throws UsageError quoting the text when empty or on a zero width.
 std::vector<int> ParseLayers(const std::string& s);
 
 }  // namespace dpmlp

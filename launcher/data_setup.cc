@@ -89,12 +89,30 @@ std::string NormalizationFor(const TrainConfig& c) {
   return ResolveNormalization(c.normalize, c.dataset, c.data_dir, c.train_csv, c.train_npy);
 }
 
+namespace {
+
+// The option that sets a ModelSpec field (the widths come from the data).
+std::string OptionOfSpecField(const std::string& field) {
+  if (field == "hidden") return "--layers";
+  if (field == "sigmoid_k") return "--sigmoid-k";
+  if (field == "alpha") return "--alpha";
+  if (field == "maxout_pieces") return "--maxout-pieces";
+  if (field == "output") return "--output";
+  return "the data (" + field + ")";
+}
+
+}  // namespace
+
 ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targets) {
   ValidateModelOptions(m);
   ModelSpec s;
   s.input_dim = input_dim;
-  s.hidden = ParseLayers(m.layers);
-  s.activation = ParseActivation(m.activation);
+  try {
+    s.hidden = ParseLayers(m.layers);
+  } catch (const Error& e) {
+    throw UsageError(std::string("--layers: ") + e.what());
+  }
+  s.activation = ParseActivation(m.activation, "--activation");
   s.sigmoid_k = m.sigmoid_k;
   s.alpha = m.alpha_given ? m.alpha : (s.activation == ActKind::kElu ? 1.0f : 0.01f);
   s.maxout_pieces = m.maxout_pieces;
@@ -104,26 +122,30 @@ ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targe
     s.output = cls ? OutputKind::kSoftmax : OutputKind::kIdentity;
     s.loss = cls ? LossKind::kCrossEntropy : LossKind::kMse;
   } else if (out_auto) {
-    s.loss = ParseLoss(m.loss);
+    s.loss = ParseLoss(m.loss, "--loss");
     s.output = s.loss == LossKind::kCrossEntropy         ? OutputKind::kSoftmax
                : s.loss == LossKind::kBinaryCrossEntropy ? OutputKind::kSigmoid
                : cls                                     ? OutputKind::kSigmoid
                                                          : OutputKind::kIdentity;
   } else {
-    s.output = ParseOutput(m.output);
-    s.loss = !loss_auto                         ? ParseLoss(m.loss)
+    s.output = ParseOutput(m.output, "--output");
+    s.loss = !loss_auto                         ? ParseLoss(m.loss, "--loss")
              : s.output == OutputKind::kSoftmax ? LossKind::kCrossEntropy
              : s.output == OutputKind::kSigmoid ? LossKind::kBinaryCrossEntropy
                                                 : LossKind::kMse;
   }
-  s.init = m.init == "auto" ? DefaultInit(s.activation) : ParseInit(m.init);
+  s.init = m.init == "auto" ? DefaultInit(s.activation) : ParseInit(m.init, "--init");
   if (cls)
     s.output_dim = (s.output == OutputKind::kSigmoid && classes == 2) ? 1 : classes;
   else
     s.output_dim = targets;
   if (!cls && s.output == OutputKind::kSoftmax)
     throw UsageError("--output softmax needs class labels, but the data are regression targets");
-  s.Validate();
+  try {
+    s.Validate();
+  } catch (const SpecError& e) {
+    throw UsageError(OptionOfSpecField(e.field()) + ": " + e.detail());
+  }
   return s;
 }
 

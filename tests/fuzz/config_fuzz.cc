@@ -27,10 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     dpmlp::ValidateTrainConfig(cfg, threads);
     dpmlp::ValidateModelOptions(mopts);
     dpmlp::ParseLayers(mopts.layers);
-    dpmlp::ParseActivation(mopts.activation);
-    if (mopts.output != "auto") dpmlp::ParseOutput(mopts.output);
-    if (mopts.loss != "auto") dpmlp::ParseLoss(mopts.loss);
-    if (mopts.init != "auto") dpmlp::ParseInit(mopts.init);
+    dpmlp::ParseActivation(mopts.activation, "--activation");
+    if (mopts.output != "auto") dpmlp::ParseOutput(mopts.output, "--output");
+    if (mopts.loss != "auto") dpmlp::ParseLoss(mopts.loss, "--loss");
+    if (mopts.init != "auto") dpmlp::ParseInit(mopts.init, "--init");
   } catch (const dpmlp::Error& e) {
     dpmlp_fuzz::Require(e.code() == dpmlp::kExitUsage, "a bad config is a usage error");
   }
