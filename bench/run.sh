@@ -21,9 +21,9 @@
 #   - once: the allreduce sweep at np=2 (1 KiB - 200 MB, shm and TCP) with dpmlp's Open MPI parameters
 #     and malloc policy, against fit_allreduce.py's alpha-beta trend;
 # prints the tables with the ratios and the targets of docs/performance.md (MET / NOT MET) and writes
-# them to bench/results-<date>.md. About 35-40 minutes on the quiet 2-core VM (--quick: a smoke test
-# of every part in about 3-5 minutes, written to build-bench/results-quick-<date>.md). Not part of
-# the test suite.
+# them to bench/results-<date>.md. About 25 minutes on the quiet 2-core VM, 14 of them the wide net
+# (--wide-steps 100 halves that); --quick is a smoke test of every part in about 5 minutes, written
+# to build-bench/results-quick-<date>.md. Not part of the test suite.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
