@@ -36,6 +36,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -118,7 +119,6 @@ def choose_kernels(args):
 def accuracy_runs(args):
     """The README's main job (10 epochs, cosine, np = 2) with fp32 and with bf16 gradients on the wire:
     final test accuracy of each, once, at the env kernel (the runs are deterministic)."""
-    import re
     out = {}
     for wire in ("fp32", "bf16"):
         text = M.sh(M.MPIRUN + ["--mca", "btl", M.TRANSPORT["shm"], args.dpmlp, "train", "--layers", "256,128",
