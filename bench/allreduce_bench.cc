@@ -7,7 +7,7 @@
 //          [--iterations_scale=X]   (scales every size's iteration count; X < 1 for a quick look)
 //
 // It measures the allreduce dpmlp trains with: the Open MPI parameters dpmlp sets before MPI_Init
-// (dist/communicator.cc, ApplyOpenMpiDefaults via MpiRuntime; DPMLP_MPI_DEFAULTS=off and the
+// (dist/communicator.cc, applied by MpiRuntime before MPI_Init; DPMLP_MPI_DEFAULTS=off and the
 // user's own --mca settings win, as in dpmlp) and dpmlp's malloc policy (launcher/main.cc). Both
 // are written into the JSON's context (openmpi_mca, malloc).
 #include <benchmark/benchmark.h>
