@@ -1,12 +1,22 @@
-// dpmlp::Communicator::AllreduceSum (MPI_Allreduce SUM on floats) for 1 .. 10^7 floats, run under
-// mpirun; only rank 0 reports. Every rank must run the same number of iterations, so they are fixed
-// per size rather than chosen by the library.
+// dpmlp::Communicator::AllreduceSum (MPI_Iallreduce SUM on floats, then MPI_Wait: the call dpmlp's
+// gradient exchange makes) from 1 float to 200 MB, run under mpirun; only rank 0 reports. Every
+// rank must run the same number of iterations, so they are fixed per size rather than chosen by
+// the library.
 //
 //   mpirun -np 2 --bind-to core --mca btl self,vader bench_allreduce [--benchmark_format=json]
+//          [--iterations_scale=X]   (scales every size's iteration count; X < 1 for a quick look)
+//
+// It measures the allreduce dpmlp trains with: the Open MPI parameters dpmlp sets before MPI_Init
+// (dist/communicator.cc, applied by MpiRuntime before MPI_Init; DPMLP_MPI_DEFAULTS=off and the
+// user's own --mca settings win, as in dpmlp) and dpmlp's malloc policy (launcher/main.cc). Both
+// are written into the JSON's context (openmpi_mca, malloc).
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -18,6 +28,14 @@
 namespace {
 
 dpmlp::Communicator* g_comm = nullptr;
+
+// The same calls as KeepLargeBlocksOnHeap() in launcher/main.cc (which is not in a library): large
+// blocks from the heap instead of a fresh mmap per malloc, and freed heap kept mapped, so Open
+// MPI's per-call temporary of the message size is not page-faulted and zero-filled every call.
+void KeepLargeBlocksOnHeap() {
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
 
 // Counters besides Google Benchmark's mean time: the median and the minimum over the iterations
 // (a shared machine adds long outliers; the minimum is the quiet-machine floor). algbw = bytes /
@@ -44,18 +62,53 @@ void BM_allreduce(benchmark::State& state, size_t n) {
   state.counters["busbw_GB/s"] = bytes * 1e-9 / median * 2.0 * (p - 1) / p;
 }
 
-// Sizes and fixed iteration counts (the same on every rank, so the collectives pair up): about
-// 0.05-0.5 s per size on shared memory. 235151 is W's gradient buffer (235146 parameters + 5).
-void RegisterSizes() {
-  const std::pair<size_t, int64_t> runs[] = {
-      {1, 20000},     {10, 20000},   {100, 20000},   {1000, 10000}, {10000, 4000},
-      {100000, 1000}, {235151, 400}, {1000000, 100}, {3000000, 40}, {10000000, 15}};
-  for (const auto& [n, iters] : runs)
+// Sizes in floats: 1, 10 and 100 (latency only: fit_allreduce.py's alpha), 1 KiB .. 64 MiB in
+// powers of 4, W's gradient buffer (235146 parameters + the 5-float tail), the wide net's
+// (784-4096-2048-10: 11626506 parameters + 5, 46.5 MB) and 200 MB. Iterations (the same on every
+// rank, so the collectives pair up) from a budget of 2 GB per size, 5 .. 20000, times the scale.
+void RegisterSizes(double scale) {
+  std::vector<size_t> sizes = {1, 10, 100};
+  for (size_t n = 256; n <= (size_t(16) << 20); n *= 4) sizes.push_back(n);
+  sizes.insert(sizes.end(), {235151, 11626511, 50000000});
+  std::sort(sizes.begin(), sizes.end());
+  for (const size_t n : sizes) {
+    const double budget = 2e9 / (4.0 * double(n));
+    const auto iters =
+        static_cast<int64_t>(std::max(3.0, std::round(scale * std::clamp(budget, 5.0, 20000.0))));
     benchmark::RegisterBenchmark(("BM_allreduce/floats:" + std::to_string(n)).c_str(), BM_allreduce,
                                  n)
         ->Iterations(iters)
         ->UseManualTime()
         ->Unit(benchmark::kMicrosecond);
+  }
+}
+
+// Removes --iterations_scale=X from argv (Google Benchmark does not know it); returns X (1 if not
+// given).
+double TakeIterationsScale(int* argc, char** argv) {
+  double scale = 1.0;
+  int kept = 0;
+  for (int i = 0; i < *argc; ++i) {
+    if (std::strncmp(argv[i], "--iterations_scale=", 19) == 0)
+      scale = std::atof(argv[i] + 19);
+    else
+      argv[kept++] = argv[i];
+  }
+  *argc = kept;
+  return scale > 0 ? scale : 1.0;
+}
+
+// What this process runs with: each parameter dpmlp sets, with the value in effect (dpmlp's, or
+// the user's when the environment or mpirun --mca already set it, or "Open MPI default" when
+// DPMLP_MPI_DEFAULTS=off left it unset).
+void DescribeSetup() {
+  std::string mca;
+  for (const dpmlp::MpiDefault& d : dpmlp::OpenMpiDefaults()) {
+    const char* v = std::getenv((std::string("OMPI_MCA_") + d.name).c_str());
+    mca += std::string(mca.empty() ? "" : ", ") + d.name + "=" + (v ? v : "(Open MPI default)");
+  }
+  benchmark::AddCustomContext("openmpi_mca", mca);
+  benchmark::AddCustomContext("malloc", "mallopt M_MMAP_MAX=0, M_TRIM_THRESHOLD=256 MiB (dpmlp's)");
 }
 
 // Prints nothing: the reporter of ranks other than 0.
@@ -68,6 +121,7 @@ class SilentReporter : public benchmark::BenchmarkReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  KeepLargeBlocksOnHeap();  // first, as dpmlp's main() does
   dpmlp::MpiRuntime mpi(&argc, &argv);
   std::unique_ptr<dpmlp::Communicator> comm = mpi.WorldCommunicator();
   g_comm = comm.get();
@@ -78,7 +132,8 @@ int main(int argc, char** argv) {
       if (std::strncmp(argv[i], "--benchmark_out", 15) != 0) argv[kept++] = argv[i];
     argc = kept;
   }
-  RegisterSizes();
+  RegisterSizes(TakeIterationsScale(&argc, argv));
+  DescribeSetup();
   benchmark::Initialize(&argc, argv);
   if (comm->rank() == 0) {
     benchmark::RunSpecifiedBenchmarks();

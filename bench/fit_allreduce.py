@@ -19,9 +19,13 @@ STAT = "median_us"  # per-iteration statistic the fit uses: median_us or min_us 
 
 def load(path):
     with open(path) as f:
-        runs = json.load(f)["benchmarks"]
+        return points_of(json.load(f))
+
+
+def points_of(data):
+    """(p, {floats: seconds}) from bench_allreduce's parsed Google Benchmark JSON."""
     points = {}
-    for r in runs:
+    for r in data["benchmarks"]:
         if r.get("run_type") == "aggregate" and r.get("aggregate_name") != "median":
             continue
         n = int(r["name"].split("floats:")[1].split("/")[0])

@@ -6,9 +6,11 @@
 #   network    dpmlp::Network<float> on W: forward, backward, forward+loss+backward at batch
 #              32..512, GFLOP/s of the sgemm work they hold (bench/network_bench.cc)
 #   sgemm      OpenBLAS sgemm on W's shapes and 2048^3 at 1 and 2 threads (bench/sgemm_bench.cc)
-#   allreduce  Communicator::AllreduceSum of 1..10^7 floats under mpirun -np 2, over shared memory
-#              and over TCP; rank 0 reports (bench/allreduce_bench.cc). Then the fit of the
-#              alpha-beta model used in docs/performance.md (bench/fit_allreduce.py).
+#   allreduce  Communicator::AllreduceSum of 1 float .. 200 MB (1 KiB - 64 MiB in powers of 4, W's
+#              and the wide net's gradients) under mpirun -np 2, over shared memory and over TCP,
+#              with dpmlp's Open MPI parameters and malloc policy; rank 0 reports
+#              (bench/allreduce_bench.cc). Then the fit of the alpha-beta model used in
+#              docs/performance.md (bench/fit_allreduce.py). bench/run.sh runs the same sweep.
 #
 # Output goes to the terminal and, as JSON, to build-bench/bench/<name>[-<transport>].json.
 # Extra Google Benchmark flags can be passed in BENCH_FLAGS, e.g. BENCH_FLAGS=--benchmark_repetitions=3.

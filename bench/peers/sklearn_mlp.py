@@ -23,6 +23,7 @@ import sklearn  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import blas_info  # noqa: E402
 import fmnist  # noqa: E402
 
 
@@ -57,7 +58,8 @@ def time_one(x, y, batch, epochs):
         "peer": "sklearn", "rank": 0, "world": 1, "batch": batch,
         "samples_per_sec": epochs * x.shape[0] / seconds, "seconds": seconds, "cpu_seconds": cpu_seconds,
         "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "sklearn": sklearn.__version__, "weights_dtype": str(clf.coefs_[0].dtype)})
+        "sklearn": sklearn.__version__, "weights_dtype": str(clf.coefs_[0].dtype),
+        "blas": blas_info.blas()})
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ For each global batch in the list, with a fresh model: --warmup-steps untimed st
 --epochs timed epochs of whole global batches (a training loop only: gather the batch rows,
 forward, loss, backward, optimizer step). Prints one JSON line per batch and process with
 samples_per_sec (global samples / wall seconds; rank 0's is the figure), cpu_seconds (CPU time of
-this process in the timed part) and max_rss_kb (peak resident set of this process).
+this process in the timed part), max_rss_kb (peak resident set of this process) and blas (the
+OpenBLAS core this process runs, through threadpoolctl: bench/peers/blas_info.py).
 """
 import argparse
 import json
@@ -29,6 +30,7 @@ import torch.distributed as dist  # noqa: E402
 import torch.multiprocessing as mp  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import blas_info  # noqa: E402
 import fmnist  # noqa: E402
 
 
@@ -90,7 +92,7 @@ def train(rank, world, args, x, y, b):
         "peer": "pytorch-ddp" if world > 1 else "pytorch", "rank": rank, "world": world, "batch": b,
         "samples_per_sec": samples / seconds, "seconds": seconds, "cpu_seconds": cpu_seconds,
         "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-        "torch": torch.__version__, "threads": torch.get_num_threads()})
+        "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_info.blas()})
 
 
 def free_port():
