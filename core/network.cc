@@ -106,11 +106,10 @@ void MultiplyDerivative(T* __restrict da, const T* __restrict a, size_t n, T k, 
 }  // namespace
 
 template <typename T>
-Network<T>::Network(const ModelSpec& spec, int max_rows, int grad_tail)
+Network<T>::Network(const ModelSpec& spec, int max_rows)
     : spec_(spec), layout_(spec), max_rows_(std::max(1, max_rows)) {
   spec_.Validate();
   params_.assign(layout_.size(), T(0));
-  grads_.assign(layout_.size() + static_cast<size_t>(std::max(0, grad_tail)), T(0));
   const int L = spec_.num_layers();
   z_buf_.resize(L);
   a_buf_.resize(L);
@@ -336,16 +335,16 @@ void Network<T>::ActivationGrad(int l, int rows) {
 }
 
 template <typename T>
-void Network<T>::Backward(const T* x, int rows, GradientSink* sink, size_t chunk) {
+void Network<T>::Backward(const T* x, int rows, T* grads, GradientSink* sink, size_t chunk) {
   // With no rows the gradient is zero, but the spans are the same as with rows: every rank must
   // report the same spans, or a rank with an empty shard would start different allreduces.
   const bool empty = rows <= 0;
-  if (empty) std::fill(grads_.begin(), grads_.begin() + layout_.size(), T(0));
+  if (empty) std::fill(grads, grads + layout_.size(), T(0));
   for (int l = spec_.num_layers() - 1; l >= 0; --l) {
     const LayerSlot& s = layout_.layers()[l];
     const T* in = l == 0 ? x : next_input_[l - 1];
-    T* dw = grads_.data() + s.weight_offset;
-    T* db = grads_.data() + s.bias_offset;
+    T* dw = grads + s.weight_offset;
+    T* db = grads + s.bias_offset;
     const T* d = d_[l];
     if (!empty) {
       // db = column sums of d.

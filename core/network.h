@@ -60,9 +60,9 @@ struct BatchStats {
   double count = 0.0;         // samples
 };
 
-// Told by Network::Backward as spans of grads() become final, so their allreduce can start while
-// the rest of backward runs. The spans tile [0, layout().size()) from the end down: the last layer
-// first, the first layer last.
+// Told by Network::Backward as spans of its gradient buffer become final, so their allreduce can
+// start while the rest of backward runs. The spans tile [0, layout().size()) from the end down: the
+// last layer first, the first layer last.
 class GradientSink {
  public:
   virtual ~GradientSink() = default;
@@ -72,17 +72,15 @@ class GradientSink {
 template <typename T>
 class Network {
  public:
-  // grad_tail extra floats follow the gradients in grads() (the trainer's loss sum, sample
-  // count and flags ride there through the allreduce).
-  Network(const ModelSpec& spec, int max_rows, int grad_tail = 0);
+  // Activations for up to max_rows rows per pass. The gradient buffer is the caller's (see
+  // Backward), laid out as layout().
+  Network(const ModelSpec& spec, int max_rows);
 
   const ModelSpec& spec() const { return spec_; }
   const ParamLayout& layout() const { return layout_; }
   int max_rows() const { return max_rows_; }
   std::vector<T>& params() { return params_; }
   const std::vector<T>& params() const { return params_; }
-  std::vector<T>& grads() { return grads_; }
-  const std::vector<T>& grads() const { return grads_; }
 
   // x: rows x input_dim. Leaves the output activations in output(); dropout only when given.
   void Forward(const T* x, int rows, const DropoutSpec* dropout = nullptr);
@@ -100,12 +98,13 @@ class Network {
   BatchStats Loss(int rows, const int32_t* labels, const T* targets, bool want_grad,
                   double label_smoothing = 0.0);
 
-  // Writes the SUM over rows of per-sample gradients into grads() (overwriting them; the tail is
-  // left to the caller). With a sink, tells it each span as it is final; a layer with more than
-  // `chunk` weights (0: no limit) then computes its weight gradient in blocks of rows of about
-  // `chunk` entries, each its own span, so the first layer (computed last, and usually by far the
-  // largest) need not be finished before its allreduce begins.
-  void Backward(const T* x, int rows, GradientSink* sink = nullptr, size_t chunk = 0);
+  // Writes the SUM over rows of per-sample gradients into grads[0, layout().size()) (overwriting
+  // them; whatever the caller keeps after them is left alone). With a sink, tells it each span as
+  // it is final; a layer with more than `chunk` weights (0: no limit) then computes its weight
+  // gradient in blocks of rows of about `chunk` entries, each its own span, so the first layer
+  // (computed last, and usually by far the largest) need not be finished before its allreduce
+  // begins.
+  void Backward(const T* x, int rows, T* grads, GradientSink* sink = nullptr, size_t chunk = 0);
 
   int num_layers() const { return spec_.num_layers(); }
 
@@ -116,7 +115,7 @@ class Network {
   ModelSpec spec_;
   ParamLayout layout_;
   int max_rows_;
-  std::vector<T> params_, grads_;
+  std::vector<T> params_;
   // Per layer, rows x width each: z = Wx + b, a = f(z), the dropout mask and the dropped
   // activations (hidden layers), and d = dC/dz.
   std::vector<std::vector<T>> z_buf_, a_buf_, mask_buf_, drop_buf_, d_buf_;

@@ -123,7 +123,7 @@ void Trainer::Impl::Step(int64_t b) {
                           : 0.0f;
   comm.SetWatchContext("step", pos.step);
   // Bucketed: the allreduce of the last layers starts inside Backward.
-  net.Backward(x.data(), rows, exchange.BeginStep(), exchange.chunk());
+  net.Backward(x.data(), rows, grads.data(), exchange.BeginStep(), exchange.chunk());
   const auto t1 = Clock::now();
   exchange.Finish();
   const auto t2 = Clock::now();
@@ -145,7 +145,7 @@ void Trainer::Impl::Update(int64_t b) {
                                              " samples of a batch of " + std::to_string(b));
   const double lr = schedule.At(pos.step);
   bool finite = true;
-  opt.Step(net.params().data(), net.grads().data(), count, lr, &finite);
+  opt.Step(net.params().data(), grads.data(), count, lr, &finite);
   // The check rides in the update loop; the parameters it touched are never used or saved.
   if (!finite)
     throw CollectiveError(kExitDiverged, "training diverged at step " + std::to_string(pos.step) +

@@ -39,6 +39,7 @@ struct Trainer::Impl {
   TrainConfig cfg;
   std::FILE* out;  // rank 0 only
   Network<float> net;
+  std::vector<float> grads;  // the gradient sums, then the Tail slots: what is allreduced
   MomentumSgd opt;
   LrSchedule schedule;
   Progress progress;
@@ -68,11 +69,11 @@ struct Trainer::Impl {
         data(d),
         cfg(config),
         out(c.rank() == 0 ? stdout : nullptr),
-        net(s, static_cast<int>((config.batch_size + c.size() - 1) / c.size()),
-            trainer_internal::kTailSize),
+        net(s, static_cast<int>((config.batch_size + c.size() - 1) / c.size())),
+        grads(net.layout().size() + trainer_internal::kTailSize),
         opt(net.layout(), config.sgd),
         progress(config.progress, c.rank() == 0),
-        exchange(c, net.grads().data(), net.layout().size(), trainer_internal::kTailSize,
+        exchange(c, grads.data(), net.layout().size(), trainer_internal::kTailSize,
                  ExchangeOptions{static_cast<size_t>(config.allreduce_bucket_kb * 1024 / 4),
                                  config.grad_wire == "bf16"}) {
     const int64_t n = static_cast<int64_t>(d.train.size);
@@ -151,7 +152,7 @@ struct Trainer::Impl {
   std::string EvaluateAverage(pb::EpochMetrics* m);
 
   // The floats after the gradients in the allreduced buffer (the Tail slots).
-  float* tail() { return net.grads().data() + net.layout().size(); }
+  float* tail() { return grads.data() + net.layout().size(); }
   bool MaxStepsReached() const { return cfg.max_steps > 0 && pos.step >= cfg.max_steps; }
 
   // The loop (dist/trainer.cc): Run calls Start, then Step and AfterStep for each batch, EndEpoch

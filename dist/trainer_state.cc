@@ -196,7 +196,7 @@ int64_t Trainer::Impl::Resume() {
 }
 
 std::string Trainer::Impl::NonFiniteLayer() const {
-  const auto& g = net.grads();
+  const auto& g = grads;
   for (size_t l = 0; l < net.layout().layers().size(); ++l) {
     const LayerSlot& s = net.layout().layers()[l];
     for (size_t i = s.weight_offset; i < s.bias_offset + s.pre; ++i)

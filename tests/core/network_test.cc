@@ -80,8 +80,8 @@ TEST_P(GradientCheck, AnalyticMatchesCentralDifferences) {
   net.Forward(x.data(), rows, dp);
   net.Loss(rows, labels.empty() ? nullptr : labels.data(),
            targets.empty() ? nullptr : targets.data(), true);
-  net.Backward(x.data(), rows);
-  const std::vector<double> analytic = net.grads();
+  std::vector<double> analytic(net.layout().size());
+  net.Backward(x.data(), rows, analytic.data());
 
   const double eps = 1e-6;
   double worst = 0.0;
@@ -259,23 +259,25 @@ TEST(BackwardSink, SpansTileTheBufferFromTheEndAndAreFinalWhenReported) {
     spec.activation = act;
     spec.maxout_pieces = 2;
     const int rows = 4;
-    Network<double> net(spec, rows, /*grad_tail=*/2);
+    Network<double> net(spec, rows);
+    // The caller's buffer: the gradients, then 2 floats of its own (the trainer's tail).
+    std::vector<double> grads(net.layout().size() + 2);
     InitializeParams(spec, 3, net.params().data());
     std::vector<double> x(rows * spec.input_dim);
     for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.7 * static_cast<double>(i));
     const std::vector<int32_t> labels = {0, 2, 1, 2};
     net.Forward(x.data(), rows);
     net.Loss(rows, labels.data(), nullptr, true);
-    net.grads()[net.layout().size()] = 42.0;  // the tail is the caller's: Backward leaves it
-    net.Backward(x.data(), rows);
-    const std::vector<double> whole = net.grads();
+    grads[net.layout().size()] = 42.0;  // the tail is the caller's: Backward leaves it
+    net.Backward(x.data(), rows, grads.data());
+    const std::vector<double> whole = grads;
     EXPECT_EQ(whole[net.layout().size()], 42.0);
 
     for (size_t chunk : {size_t{0}, size_t{1}, size_t{9}, size_t{20}, size_t{1000}}) {
       SCOPED_TRACE(std::string(Name(act)) + " chunk " + std::to_string(chunk));
-      std::fill(net.grads().begin(), net.grads().end(), -1.0);
-      RecordingSink sink(&net.grads());
-      net.Backward(x.data(), rows, &sink, chunk);
+      std::fill(grads.begin(), grads.end(), -1.0);
+      RecordingSink sink(&grads);
+      net.Backward(x.data(), rows, grads.data(), &sink, chunk);
       size_t end = net.layout().size();
       for (const auto& [b, e] : sink.spans) {
         EXPECT_EQ(e, end);
@@ -285,9 +287,9 @@ TEST(BackwardSink, SpansTileTheBufferFromTheEndAndAreFinalWhenReported) {
       EXPECT_EQ(end, 0u);
       for (size_t s = 0; s < sink.spans.size(); ++s)
         for (size_t i = sink.spans[s].first; i < sink.spans[s].second; ++i)
-          ASSERT_EQ(sink.values[s][i - sink.spans[s].first], net.grads()[i]) << "entry " << i;
+          ASSERT_EQ(sink.values[s][i - sink.spans[s].first], grads[i]) << "entry " << i;
       for (size_t i = 0; i < net.layout().size(); ++i)
-        EXPECT_NEAR(net.grads()[i], whole[i], 1e-12 * (1 + std::fabs(whole[i]))) << i;
+        EXPECT_NEAR(grads[i], whole[i], 1e-12 * (1 + std::fabs(whole[i]))) << i;
       // Without chunking one span per layer; with it, a layer of more weights than `chunk`
       // comes in blocks of max(1, chunk / in) rows.
       size_t want = 0;
@@ -300,10 +302,11 @@ TEST(BackwardSink, SpansTileTheBufferFromTheEndAndAreFinalWhenReported) {
       EXPECT_EQ(sink.spans.size(), want);
       // A rank with no rows (an empty shard of a short last batch) must report the very same
       // spans, all zero, or its allreduces would not pair up with the other ranks'.
-      RecordingSink empty(&net.grads());
-      net.Backward(x.data(), 0, &empty, chunk);
+      RecordingSink empty(&grads);
+      net.Backward(x.data(), 0, grads.data(), &empty, chunk);
       EXPECT_EQ(empty.spans, sink.spans);
-      for (size_t i = 0; i < net.layout().size(); ++i) ASSERT_EQ(net.grads()[i], 0.0) << i;
+      for (size_t i = 0; i < net.layout().size(); ++i) ASSERT_EQ(grads[i], 0.0) << i;
+      EXPECT_EQ(grads[net.layout().size()], -1.0);  // as this loop left it
     }
   }
 }

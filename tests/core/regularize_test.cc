@@ -194,9 +194,10 @@ TEST(LabelSmoothingTest, LossAndGradientByHand) {
   EXPECT_NEAR(st.loss_sum, want, 1e-12);
   EXPECT_EQ(st.correct, 0.0);  // class 2 has the largest output
   // The bias gradient is dC/dz = p - t.
-  net.Backward(x, 1);
+  std::vector<double> grads(net.layout().size());
+  net.Backward(x, 1, grads.data());
   const LayerSlot& s = net.layout().layers()[0];
-  for (int j = 0; j < 3; ++j) EXPECT_NEAR(net.grads()[s.bias_offset + j], p[j] - t[j], 1e-12);
+  for (int j = 0; j < 3; ++j) EXPECT_NEAR(grads[s.bias_offset + j], p[j] - t[j], 1e-12);
   // Without smoothing: the plain cross-entropy -log p_0.
   net.Forward(x, 1);
   EXPECT_NEAR(net.Loss(1, &label, nullptr, false).loss_sum, -std::log(p[0]), 1e-12);
@@ -223,8 +224,8 @@ TEST(LabelSmoothingTest, GradientMatchesCentralDifferences) {
   };
   net.Forward(x.data(), rows);
   net.Loss(rows, labels.data(), nullptr, true, e);
-  net.Backward(x.data(), rows);
-  const std::vector<double> analytic = net.grads();
+  std::vector<double> analytic(net.layout().size());
+  net.Backward(x.data(), rows, analytic.data());
   const double h = 1e-6;
   for (size_t i = 0; i < net.params().size(); ++i) {
     const double saved = net.params()[i];
