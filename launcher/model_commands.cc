@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/blas_info.h"
 #include "core/error.h"
+#include "core/number_text.h"
 #include "dist/checkpoint_state.h"
 #include "dist/evaluate.h"
 #include "dist/trainer.h"
@@ -150,11 +151,11 @@ int EvalCommand(Communicator& comm, int argc, char** argv) {
     const EvalResult r = EvaluateSharded(comm, net, test, model.transform);
     if (comm.rank() == 0) {
       if (test.is_classification())
-        std::printf("test accuracy %.2f%% (%lld samples), test loss %.4f\n", 100 * r.accuracy,
-                    (long long)r.count, r.loss);
+        std::printf("test accuracy %.2f%% (%lld samples), test loss %s\n", 100 * r.accuracy,
+                    (long long)r.count, MetricText(r.loss).c_str());
       else
-        std::printf("test mse %.6f (%lld samples), test loss %.6f\n", r.mse, (long long)r.count,
-                    r.loss);
+        std::printf("test mse %s (%lld samples), test loss %s\n", MetricText(r.mse).c_str(),
+                    (long long)r.count, MetricText(r.loss).c_str());
     }
     return kExitOk;
   };
