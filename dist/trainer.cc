@@ -281,6 +281,7 @@ TrainSummary Trainer::Impl::Finish() {
   if (!cfg.save_model_path.empty())
     Output([&] {
       OnRankZero([&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });
+      Say("saved model: %s\n", cfg.save_model_path.c_str());
     });
   summary.test = EvaluateSharded(comm, net, data.test, data.transform, x.data(), labels.data(),
                                  targets.data());
