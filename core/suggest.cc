@@ -46,6 +46,9 @@ std::string SuggestNames(const std::string& typed, const std::vector<std::string
   std::vector<std::string> sorted = names;
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  // Typed in capitals or with '_' for '-': that name, even when it begins others.
+  if (std::binary_search(sorted.begin(), sorted.end(), t) && t != typed)
+    return "did you mean " + dashes + t + "?";
   std::vector<std::string> starting;
   for (const std::string& n : sorted)
     if (n.size() > t.size() && n.compare(0, t.size(), t) == 0) starting.push_back(n);

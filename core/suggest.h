@@ -16,7 +16,8 @@ int EditDistance(const std::string& a, const std::string& b);
 //   "did you mean --layers?"                            when it begins one, or else for the
 //                                                       nearest names within a small distance;
 //   ""                                                  when nothing is close.
-// Names come out sorted; case and '_' for '-' do not count as typing errors.
+// Names come out sorted; case and '_' for '-' do not count as typing errors (a name typed with
+// them is suggested as itself first).
 std::string SuggestNames(const std::string& typed, const std::vector<std::string>& names,
                          const std::string& dashes);
 

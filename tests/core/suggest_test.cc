@@ -38,6 +38,9 @@ TEST(SuggestTest, TyposSuggestTheNearestNames) {
   EXPECT_EQ(SuggestNames("batchsize", kNames, "--"), "did you mean --batch-size?");
   EXPECT_EQ(SuggestNames("batch_size", kNames, "--"), "did you mean --batch-size?");
   EXPECT_EQ(SuggestNames("EPOCHS", kNames, "--"), "did you mean --epochs?");
+  // --LR is --lr in capitals, not the start of --lr-gamma.
+  EXPECT_EQ(SuggestNames("LR", kNames, "--"), "did you mean --lr?");
+  EXPECT_EQ(SuggestNames("Lr-Gamma", kNames, "--"), "did you mean --lr-gamma?");
   EXPECT_EQ(SuggestNames("sede", kNames, ""), "did you mean seed?");
   // Two names one edit away: both, sorted.
   EXPECT_EQ(SuggestNames("lt", kNames, "--"), "did you mean --l1 or --lr?");
