@@ -216,11 +216,13 @@ int ExportCommand(Communicator& comm, int argc, char** argv) {
   ModelData model;
   auto setup = [&]() -> bool {
     po::options_description opts;
-    opts.add(ModelFileOptions(&model_path, &ckpt_path));
-    opts.add_options()("format", po::value(&format)->default_value("npy"),
-                       "npy: a directory of .npy files and index.json; onnx: one ONNX file")(
-        "out", po::value(&out_dir)->required(),
-        "directory for the .npy files and index.json, or the .onnx file to write");
+    po::options_description out("Export");
+    // clang-format off
+    out.add_options()
+        ("format", po::value(&format)->default_value("npy"), "npy: a directory of .npy files and index.json; onnx: one ONNX file")
+        ("out", po::value(&out_dir)->required(), "directory for the .npy files and index.json, or the .onnx file to write");
+    // clang-format on
+    opts.add(ModelFileOptions(&model_path, &ckpt_path)).add(out);
     po::variables_map vm;
     if (!ParseCommandLine("export", "--model FILE|--checkpoint FILE [--format npy|onnx] --out PATH",
                           opts, argc, argv, &vm, comm.rank() == 0))
