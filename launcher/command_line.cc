@@ -182,7 +182,7 @@ std::string ConfigText(const std::string& command, const po::options_description
                        const po::variables_map& vm) {
   const std::map<std::string, std::string> group = GroupOf(opts);
   std::string text = "# dpmlp " + command + " --config FILE repeats these options\n";
-  std::string current = "\n";  // no caption is a line break
+  std::string current = "\n";  // no caption is this: the first option opens its group
   for (const auto& o : opts.options()) {
     const std::string& name = o->long_name();
     if (name.empty()) continue;
