@@ -125,7 +125,7 @@ def accuracy_runs(args):
                                 "--epochs", "10", "--batch-size", "128", "--lr", "0.05", "--momentum", "0.9",
                                 "--lr-schedule", "cosine", "--progress", "off", "--grad-wire", wire],
                     "env", env=M.mpi_env(), timeout=900)
-        m = re.search(r"final: test accuracy ([0-9.]+)%.*test loss ([0-9.]+)", text)
+        m = re.search(r"final: test accuracy ([0-9.]+)%.*test loss ([0-9.eE+-]+),", text)
         if not m:
             raise RuntimeError(f"no final line in the {wire} run:\n{text[-2000:]}")
         out[wire] = {"accuracy": float(m.group(1)), "loss": float(m.group(2))}

@@ -123,8 +123,10 @@ DataSplit MakeSynthetic(const std::string& name, uint64_t seed) {
     }
     return MakeParity(n);
   }
+  // Every name --dataset accepts; the others (IDX, CSV and .npy files) never reach this point.
   throw UsageError("--dataset " + name +
-                   ": unknown synthetic set (valid: sin, surface, parity:N with 1 <= N <= " +
+                   ": unknown data set (valid: fashion-mnist, mnist, csv, npy, sin, surface, "
+                   "parity:N with 1 <= N <= " +
                    std::to_string(kMaxParityBits) + ")");
 }
 

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "core/error.h"
+#include "core/number_text.h"
 #include "dist/communicator.h"
 
 namespace dpmlp {
@@ -46,18 +47,17 @@ void Progress::Update(int64_t done, double mean_loss) {
     const int width = 30, filled = static_cast<int>(frac * width);
     std::string bar(filled, '=');
     if (filled < width) bar += '>' + std::string(width - filled - 1, ' ');
-    std::fprintf(out_,
-                 "\r\033[Kepoch %lld/%lld [%s] %3.0f%%  %.1fk samples/s  loss %.4f  ETA %.0fs",
+    std::fprintf(out_, "\r\033[Kepoch %lld/%lld [%s] %3.0f%%  %.1fk samples/s  loss %s  ETA %.0fs",
                  (long long)epoch_ + 1, (long long)epochs_, bar.c_str(), 100 * frac, rate / 1000,
-                 mean_loss, eta);
+                 MetricText(mean_loss).c_str(), eta);
     drawn_ = true;
   } else {
     char stamp[32];
     const std::time_t t = std::time(nullptr);
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", std::localtime(&t));
-    std::fprintf(out_, "%s epoch %lld/%lld %3.0f%% %.1fk samples/s loss %.4f ETA %.0fs\n", stamp,
-                 (long long)epoch_ + 1, (long long)epochs_, 100 * frac, rate / 1000, mean_loss,
-                 eta);
+    std::fprintf(out_, "%s epoch %lld/%lld %3.0f%% %.1fk samples/s loss %s ETA %.0fs\n", stamp,
+                 (long long)epoch_ + 1, (long long)epochs_, 100 * frac, rate / 1000,
+                 MetricText(mean_loss).c_str(), eta);
   }
   std::fflush(out_);
 }

@@ -194,9 +194,9 @@ void Trainer::Impl::EndEpoch() {
   m.set_test_loss(test.loss);
   data.train.is_classification() ? m.set_test_accuracy(test.accuracy) : m.set_test_mse(test.mse);
   const std::string val_text = TrackValidation(&m) + EvaluateAverage(&m);
-  Say("epoch %lld/%d  step %lld  train loss %.4f  test %s%s  lr %.4g  %.1fk samples/s  "
+  Say("epoch %lld/%d  step %lld  train loss %s  test %s%s  lr %.4g  %.1fk samples/s  "
       "(compute %.2fs, comm %.2fs, world %d)\n",
-      (long long)pos.epoch + 1, cfg.epochs, (long long)pos.step, m.train_loss(),
+      (long long)pos.epoch + 1, cfg.epochs, (long long)pos.step, MetricText(m.train_loss()).c_str(),
       Describe(test).c_str(), val_text.c_str(), pos.lr, m.samples_per_sec() / 1000, clock.compute_s,
       clock.comm_s, comm.size());
   Output([&] { WriteMetrics(m); });
@@ -281,20 +281,23 @@ TrainSummary Trainer::Impl::Finish() {
   if (!cfg.save_model_path.empty())
     Output([&] {
       OnRankZero([&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });
+      Say("saved model: %s\n", cfg.save_model_path.c_str());
     });
   summary.test = EvaluateSharded(comm, net, data.test, data.transform, x.data(), labels.data(),
                                  targets.data());
   summary.steps = pos.step;
   summary.samples_seen = pos.samples_seen;
   if (data.train.is_classification())
-    Say("final: test accuracy %.2f%% (%lld samples), test loss %.4f, %lld steps, %lld samples "
+    Say("final: test accuracy %.2f%% (%lld samples), test loss %s, %lld steps, %lld samples "
         "seen\n",
-        100 * summary.test.accuracy, (long long)summary.test.count, summary.test.loss,
-        (long long)summary.steps, (long long)summary.samples_seen);
+        100 * summary.test.accuracy, (long long)summary.test.count,
+        MetricText(summary.test.loss).c_str(), (long long)summary.steps,
+        (long long)summary.samples_seen);
   else
-    Say("final: test mse %.6f (%lld samples), test loss %.6f, %lld steps, %lld samples seen\n",
-        summary.test.mse, (long long)summary.test.count, summary.test.loss,
-        (long long)summary.steps, (long long)summary.samples_seen);
+    Say("final: test mse %s (%lld samples), test loss %s, %lld steps, %lld samples seen\n",
+        MetricText(summary.test.mse).c_str(), (long long)summary.test.count,
+        MetricText(summary.test.loss).c_str(), (long long)summary.steps,
+        (long long)summary.samples_seen);
   if (!output_failures.empty()) {
     std::string all;
     for (const auto& f : output_failures) all += "\n  " + f;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/number_text.h"
 #include "dist/checkpoint_state.h"
 #include "dist/grad_exchange.h"
 #include "dist/progress.h"
@@ -138,9 +139,10 @@ struct Trainer::Impl {
   std::string Describe(const EvalResult& r) const {
     char buf[128];
     if (data.test.is_classification())
-      std::snprintf(buf, sizeof buf, "loss %.4f accuracy %.2f%%", r.loss, 100 * r.accuracy);
+      std::snprintf(buf, sizeof buf, "loss %s accuracy %.2f%%", MetricText(r.loss).c_str(),
+                    100 * r.accuracy);
     else
-      std::snprintf(buf, sizeof buf, "mse %.6f", r.mse);
+      std::snprintf(buf, sizeof buf, "mse %s", MetricText(r.mse).c_str());
     return buf;
   }
 

@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/inspect.h"
+#include "core/number_text.h"
 #include "dist/inspect_sharded.h"
 #include "launcher/commands.h"
 #include "launcher/plot_figures.h"
@@ -62,9 +63,11 @@ void PrintReport(const ModelSpec& spec, const Dataset& data, const InspectionRep
   std::printf(", %s output, on %s: %.0f samples\n", Name(spec.output), data.source.c_str(),
               rep.count);
   if (rep.classification)
-    std::printf("intact network: loss %.6f, accuracy %.2f%%\n", rep.loss, 100 * rep.accuracy);
+    std::printf("intact network: loss %s, accuracy %.2f%%\n", MetricText(rep.loss).c_str(),
+                100 * rep.accuracy);
   else
-    std::printf("intact network: loss %.6f, mse %.6f\n", rep.loss, rep.mse);
+    std::printf("intact network: loss %s, mse %s\n", MetricText(rep.loss).c_str(),
+                MetricText(rep.mse).c_str());
   if (rep.layers.empty()) {
     std::printf("the model has no hidden layer: nothing to inspect\n");
     return;
@@ -164,9 +167,8 @@ int InspectCommand(Communicator& comm, int argc, char** argv) {
     po::options_description opts;
     po::options_description out("Output");
     out.add_options()("csv", po::value(&csv), "write every neuron's row to this CSV")(
-        "top", po::value(&top)->default_value(top),
-        "how many most and least important neurons to list")(
-        "max-rows", po::value(&max_rows)->default_value(max_rows),
+        "top", WithDefault(&top), "how many most and least important neurons to list")(
+        "max-rows", WithDefault(&max_rows),
         "print the per-neuron table when the model has at most this many hidden neurons")(
         "plot", po::value(&plot),
         "PNG of the model: 1-D input: data, fit and each first-layer neuron's effective interval; "

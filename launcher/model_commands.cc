@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/blas_info.h"
 #include "core/error.h"
+#include "core/number_text.h"
 #include "dist/checkpoint_state.h"
 #include "dist/evaluate.h"
 #include "dist/trainer.h"
@@ -56,6 +57,75 @@ std::string SpecJson(const ModelSpec& s) {
   return t + "\n  ],\n  \"parameters\": " + std::to_string(s.parameter_count()) + "\n}\n";
 }
 
+// `info --blas`: one line, or one JSON document.
+std::string BlasInfoText(bool json) {
+  if (!json) return BlasLine(QueryBlas()) + "\n";
+  google::protobuf::util::JsonPrintOptions o;
+  o.always_print_primitive_fields = true;
+  o.preserve_proto_field_names = true;
+  std::string text;
+  google::protobuf::util::MessageToJsonString(CurrentBlasProto(), &text, o);
+  return text + "\n";
+}
+
+// `info --model FILE` or `--checkpoint FILE`: the message as text without the bulk tensor data,
+// or all of it as one JSON document; the parameter count last.
+std::string FileInfoText(const std::string& path, FramedKind kind, bool json) {
+  const std::string payload = ReadFramedFile(path, kind);
+  std::unique_ptr<google::protobuf::Message> msg;
+  if (kind == FramedKind::kCheckpoint) {
+    msg = std::make_unique<pb::Checkpoint>(ParseCheckpoint(payload, path));
+  } else {
+    auto m = std::make_unique<pb::Model>();
+    if (!m->ParseFromString(payload)) throw UsageError(path + ": not a valid model message");
+    ModelFromProto(*m, path);
+    msg = std::move(m);
+  }
+  const ModelData model = LoadModelFile(path);
+  std::string text;
+  if (json) {
+    google::protobuf::util::JsonPrintOptions o;
+    o.add_whitespace = true;
+    o.preserve_proto_field_names = true;
+    google::protobuf::util::MessageToJsonString(*msg, &text, o);
+  } else {
+    // Readable: every field except the bulk parameter data, which is summarised.
+    google::protobuf::TextFormat::Printer printer;
+    printer.SetTruncateStringFieldLongerThan(64);
+    auto copy = std::unique_ptr<google::protobuf::Message>(msg->New());
+    copy->CopyFrom(*msg);
+    auto strip = [](google::protobuf::RepeatedPtrField<pb::Tensor>* ts) {
+      for (pb::Tensor& t : *ts) t.clear_data();
+    };
+    if (kind == FramedKind::kCheckpoint) {
+      auto* ck = static_cast<pb::Checkpoint*>(copy.get());
+      strip(ck->mutable_model()->mutable_params());
+      strip(ck->mutable_velocity());
+      ck->mutable_model()->mutable_spec()->clear_input_shift();
+      ck->mutable_model()->mutable_spec()->clear_input_scale();
+    } else {
+      auto* m = static_cast<pb::Model*>(copy.get());
+      strip(m->mutable_params());
+      m->mutable_spec()->clear_input_shift();
+      m->mutable_spec()->clear_input_scale();
+    }
+    printer.PrintToString(*copy, &text);
+    text = "file: " + path + (kind == FramedKind::kCheckpoint ? " (checkpoint)\n" : " (model)\n") +
+           text + "# tensor data and input normalisation omitted; --json prints everything\n";
+  }
+  const std::string count = std::to_string(model.spec.parameter_count());
+  if (json) {
+    // One JSON document: the count goes inside the message's object, as its last member.
+    const size_t close = text.rfind('}');
+    if (close == std::string::npos) throw InternalError(path + ": JSON printer gave no object");
+    const size_t last = text.find_last_not_of(" \n", close - 1);
+    const bool empty = last != std::string::npos && text[last] == '{';
+    return text.substr(0, last + 1) + (empty ? "\n" : ",\n") + " \"parameters\": " + count +
+           "\n}\n";
+  }
+  return text + "\nparameters: " + count + "\n";
+}
+
 }  // namespace
 
 int EvalCommand(Communicator& comm, int argc, char** argv) {
@@ -81,11 +151,11 @@ int EvalCommand(Communicator& comm, int argc, char** argv) {
     const EvalResult r = EvaluateSharded(comm, net, test, model.transform);
     if (comm.rank() == 0) {
       if (test.is_classification())
-        std::printf("test accuracy %.2f%% (%lld samples), test loss %.4f\n", 100 * r.accuracy,
-                    (long long)r.count, r.loss);
+        std::printf("test accuracy %.2f%% (%lld samples), test loss %s\n", 100 * r.accuracy,
+                    (long long)r.count, MetricText(r.loss).c_str());
       else
-        std::printf("test mse %.6f (%lld samples), test loss %.6f\n", r.mse, (long long)r.count,
-                    r.loss);
+        std::printf("test mse %s (%lld samples), test loss %s\n", MetricText(r.mse).c_str(),
+                    (long long)r.count, MetricText(r.loss).c_str());
     }
     return kExitOk;
   };
@@ -102,33 +172,29 @@ int InfoCommand(Communicator& comm, int argc, char** argv) {
     opts.add(ModelFileOptions(&model_path, &ckpt_path))
         .add(DataOptions(&cfg))
         .add(ModelOptionsGroup(&mopts));
-    opts.add_options()("json", po::bool_switch(&json),
-                       "print one JSON document: the whole file, or the model the options build")(
-        "blas", po::bool_switch(&blas),
-        "print the BLAS this process uses: OpenBLAS config, selected core, threads");
+    po::options_description info("Info");
+    // clang-format off
+    info.add_options()
+        ("json", po::bool_switch(&json), "print one JSON document: the whole file, the BLAS, or the model the options build")
+        ("blas", po::bool_switch(&blas), "print the BLAS this process uses: OpenBLAS config, selected core, threads");
+    // clang-format on
+    opts.add(info);
     po::variables_map vm;
-    return ParseCommandLine(
-        "info", "[--model FILE|--checkpoint FILE|--blas [--json]] | [data and model options]", opts,
-        argc, argv, &vm, comm.rank() == 0);
+    if (!ParseCommandLine(
+            "info", "[--model FILE|--checkpoint FILE|--blas] [--json] | [data and model options]",
+            opts, argc, argv, &vm, comm.rank() == 0))
+      return false;
+    if (!model_path.empty() && !ckpt_path.empty())
+      throw UsageError("give --model or --checkpoint, not both");
+    if (blas && !(model_path.empty() && ckpt_path.empty()))
+      throw UsageError("give --blas alone, without --model or --checkpoint");
+    return true;
   };
   auto run = [&]() -> int {
     if (comm.rank() != 0) return kExitOk;
-    if (!model_path.empty() && !ckpt_path.empty())
-      throw UsageError("give --model or --checkpoint, not both");
     const std::string path = model_path.empty() ? ckpt_path : model_path;
     if (blas) {
-      if (!path.empty()) throw UsageError("give --blas alone, without --model or --checkpoint");
-      std::string text;
-      if (json) {
-        google::protobuf::util::JsonPrintOptions o;
-        o.always_print_primitive_fields = true;
-        o.preserve_proto_field_names = true;
-        google::protobuf::util::MessageToJsonString(CurrentBlasProto(), &text, o);
-        text += "\n";
-      } else {
-        text = BlasLine(QueryBlas()) + "\n";
-      }
-      std::fputs(text.c_str(), stdout);
+      std::fputs(BlasInfoText(json).c_str(), stdout);
       return kExitOk;
     }
     if (path.empty()) {
@@ -139,62 +205,7 @@ int InfoCommand(Communicator& comm, int argc, char** argv) {
       return kExitOk;
     }
     const FramedKind kind = model_path.empty() ? FramedKind::kCheckpoint : FramedKind::kModel;
-    const std::string payload = ReadFramedFile(path, kind);
-    std::unique_ptr<google::protobuf::Message> msg;
-    if (kind == FramedKind::kCheckpoint) {
-      msg = std::make_unique<pb::Checkpoint>(ParseCheckpoint(payload, path));
-    } else {
-      auto m = std::make_unique<pb::Model>();
-      if (!m->ParseFromString(payload)) throw UsageError(path + ": not a valid model message");
-      ModelFromProto(*m, path);
-      msg = std::move(m);
-    }
-    const ModelData model = LoadModelFile(path);
-    std::string text;
-    if (json) {
-      google::protobuf::util::JsonPrintOptions o;
-      o.add_whitespace = true;
-      o.preserve_proto_field_names = true;
-      google::protobuf::util::MessageToJsonString(*msg, &text, o);
-    } else {
-      // Readable: every field except the bulk parameter data, which is summarised.
-      google::protobuf::TextFormat::Printer printer;
-      printer.SetTruncateStringFieldLongerThan(64);
-      auto copy = std::unique_ptr<google::protobuf::Message>(msg->New());
-      copy->CopyFrom(*msg);
-      auto strip = [](google::protobuf::RepeatedPtrField<pb::Tensor>* ts) {
-        for (pb::Tensor& t : *ts) t.clear_data();
-      };
-      if (kind == FramedKind::kCheckpoint) {
-        auto* ck = static_cast<pb::Checkpoint*>(copy.get());
-        strip(ck->mutable_model()->mutable_params());
-        strip(ck->mutable_velocity());
-        ck->mutable_model()->mutable_spec()->clear_input_shift();
-        ck->mutable_model()->mutable_spec()->clear_input_scale();
-      } else {
-        auto* m = static_cast<pb::Model*>(copy.get());
-        strip(m->mutable_params());
-        m->mutable_spec()->clear_input_shift();
-        m->mutable_spec()->clear_input_scale();
-      }
-      printer.PrintToString(*copy, &text);
-      text = "file: " + path +
-             (kind == FramedKind::kCheckpoint ? " (checkpoint)\n" : " (model)\n") + text +
-             "# tensor data and input normalisation omitted; --json prints everything\n";
-    }
-    const std::string count = std::to_string(model.spec.parameter_count());
-    if (json) {
-      // One JSON document: the count goes inside the message's object, as its last member.
-      const size_t close = text.rfind('}');
-      if (close == std::string::npos) throw InternalError(path + ": JSON printer gave no object");
-      const size_t last = text.find_last_not_of(" \n", close - 1);
-      const bool empty = last != std::string::npos && text[last] == '{';
-      text =
-          text.substr(0, last + 1) + (empty ? "\n" : ",\n") + " \"parameters\": " + count + "\n}\n";
-      std::cout << text << std::flush;
-    } else {
-      std::cout << text << "\nparameters: " << count << std::endl;
-    }
+    std::cout << FileInfoText(path, kind, json) << std::flush;
     return kExitOk;
   };
   return Guarded(comm, setup, run);
@@ -205,11 +216,13 @@ int ExportCommand(Communicator& comm, int argc, char** argv) {
   ModelData model;
   auto setup = [&]() -> bool {
     po::options_description opts;
-    opts.add(ModelFileOptions(&model_path, &ckpt_path));
-    opts.add_options()("format", po::value(&format)->default_value("npy"),
-                       "npy: a directory of .npy files and index.json; onnx: one ONNX file")(
-        "out", po::value(&out_dir)->required(),
-        "directory for the .npy files and index.json, or the .onnx file to write");
+    po::options_description out("Export");
+    // clang-format off
+    out.add_options()
+        ("format", po::value(&format)->default_value("npy"), "npy: a directory of .npy files and index.json; onnx: one ONNX file")
+        ("out", po::value(&out_dir)->required(), "directory for the .npy files and index.json, or the .onnx file to write");
+    // clang-format on
+    opts.add(ModelFileOptions(&model_path, &ckpt_path)).add(out);
     po::variables_map vm;
     if (!ParseCommandLine("export", "--model FILE|--checkpoint FILE [--format npy|onnx] --out PATH",
                           opts, argc, argv, &vm, comm.rank() == 0))

@@ -1,16 +1,10 @@
+// The option tables of the data, model, training and checkpoint options, and their range checks.
 #include "launcher/options.h"
-
-#include <sys/stat.h>
 
 #include <charconv>
 #include <cmath>
-#include <iostream>
-#include <map>
-#include <regex>
-#include <sstream>
 
 #include "core/error.h"
-#include "core/input_file.h"
 #include "dist/progress.h"
 
 namespace dpmlp {
@@ -26,261 +20,100 @@ uint64_t ParseSeed(const std::string& text) {
   return v;
 }
 
+// The option tables: one option a line, as --help lists them.
+// clang-format off
 po::options_description DataOptions(TrainConfig* c) {
   po::options_description d("Data");
-  d.add_options()("dataset", po::value(&c->dataset)->default_value(c->dataset),
-                  "fashion-mnist | sin | surface | parity:N | csv | npy (csv and npy are implied "
-                  "by --train-csv and --train-npy)")("data-dir", po::value(&c->data_dir),
-                                                     "directory with the four IDX files "
-                                                     "(default /usr/share/datasets/fashion-mnist)")(
-      "train-csv", po::value(&c->train_csv), "training CSV (no header)")(
-      "test-csv", po::value(&c->test_csv), "test CSV (no header)")(
-      "csv-targets", po::value(&c->csv_targets)->default_value(c->csv_targets),
-      "0: the first CSV column is the class label; T > 0: the first T columns are regression "
-      "targets")("normalize", po::value(&c->normalize)->default_value(c->normalize),
-                 "input normalisation: auto (standardize real data, none for synthetic sets) | "
-                 "scale (to [0,1]) | "
-                 "standardize | none")("train-samples",
-                                       po::value(&c->train_samples)->default_value(0),
-                                       "use only the first N training samples (0: all)")(
-      "test-samples", po::value(&c->test_samples)->default_value(0),
-      "use only the first N test samples (0: all)")(
-      // Read as text: Boost turns "-5" into 2^64 - 5 for an unsigned type.
-      "seed",
-      po::value<std::string>()
-          ->default_value(std::to_string(c->seed))
-          ->notifier([c](const std::string& s) { c->seed = ParseSeed(s); }),
-      "seed of every random choice (init, order, dropout, augmentation, splits)");
-  // clang-format off
   d.add_options()
+      ("dataset", WithDefault(&c->dataset), "fashion-mnist | mnist (IDX files: the default folder or --data-dir) | sin | surface | parity:N | csv | npy (csv and npy are implied by --train-csv and --train-npy)")
+      ("data-dir", po::value(&c->data_dir), "directory with the four IDX files (default /usr/share/datasets/fashion-mnist)")
+      ("train-csv", po::value(&c->train_csv), "training CSV (no header)")
+      ("test-csv", po::value(&c->test_csv), "test CSV (no header)")
+      ("csv-targets", WithDefault(&c->csv_targets), "0: the first CSV column is the class label; T > 0: the first T columns are regression targets")
+      ("normalize", WithDefault(&c->normalize), "input normalisation: auto (standardize real data, none for synthetic sets) | scale (to [0,1]) | standardize | none")
+      ("train-samples", WithDefault(&c->train_samples), "use only the first N training samples (0: all)")
+      ("test-samples", WithDefault(&c->test_samples), "use only the first N test samples (0: all)")
+      // Read as text: Boost turns "-5" into 2^64 - 5 for an unsigned type.
+      ("seed", po::value<std::string>()->default_value(std::to_string(c->seed))->notifier([c](const std::string& s) { c->seed = ParseSeed(s); }),
+       "seed of every random choice (init, order, dropout, augmentation, splits)")
       ("train-npy", po::value(&c->train_npy), "training features, .npy: uint8 or float32, (N, D) or (N, H, W)")
       ("train-labels", po::value(&c->train_labels), "training labels, .npy: integer classes (N,) or float targets (N,) / (N, T)")
       ("test-npy", po::value(&c->test_npy), "test features, .npy")
       ("test-labels", po::value(&c->test_labels), "test labels, .npy")
       ("val-npy", po::value(&c->val_npy), "validation features, .npy (instead of --val-fraction)")
       ("val-labels", po::value(&c->val_labels), "validation labels, .npy");
-  // clang-format on
   return d;
 }
 
 po::options_description ModelOptionsGroup(ModelOptions* m) {
   po::options_description d("Model");
-  d.add_options()("layers", po::value(&m->layers)->default_value(m->layers),
-                  "hidden layer widths, e.g. 256,128")(
-      "activation", po::value(&m->activation)->default_value(m->activation),
-      "hidden activation: sigmoid | tanh | relu | leaky_relu | elu | maxout")(
-      "sigmoid-k", po::value(&m->sigmoid_k)->default_value(m->sigmoid_k),
-      "sigmoid steepness k: a = 1/(1+exp(-k z))")(
-      "alpha", po::value<float>()->notifier([m](float a) { m->alpha = a, m->alpha_given = true; }),
-      "leaky_relu slope (default 0.01) or elu scale (default 1)")(
-      "maxout-pieces", po::value(&m->maxout_pieces)->default_value(m->maxout_pieces),
-      "linear pieces per maxout unit")("output", po::value(&m->output)->default_value(m->output),
-                                       "output: softmax | sigmoid | identity | auto")(
-      "loss", po::value(&m->loss)->default_value(m->loss),
-      "loss: cross_entropy | binary_cross_entropy | mse | auto")(
-      "init", po::value(&m->init)->default_value(m->init),
-      "initialisation: normal | normal_scaled | small | xavier | he | auto");
+  d.add_options()
+      ("layers", WithDefault(&m->layers), "hidden layer widths, e.g. 256,128")
+      ("activation", WithDefault(&m->activation), "hidden activation: sigmoid | tanh | relu | leaky_relu | elu | maxout")
+      ("sigmoid-k", WithDefault(&m->sigmoid_k), "sigmoid steepness k: a = 1/(1+exp(-k z))")
+      ("alpha", po::value<float>()->notifier([m](float a) { m->alpha = a, m->alpha_given = true; }), "leaky_relu slope (default 0.01) or elu scale (default 1)")
+      ("maxout-pieces", WithDefault(&m->maxout_pieces), "linear pieces per maxout unit")
+      ("output", WithDefault(&m->output), "output: softmax | sigmoid | identity | auto")
+      ("loss", WithDefault(&m->loss), "loss: cross_entropy | binary_cross_entropy | mse | auto")
+      ("init", WithDefault(&m->init), "initialisation: normal | normal_scaled | small | xavier | he | auto");
   return d;
 }
 
 po::options_description TrainingOptions(TrainConfig* c, int* threads) {
   po::options_description d("Training");
-  d.add_options()("epochs", po::value(&c->epochs)->default_value(c->epochs),
-                  "passes over the training set")(
-      "batch-size", po::value(&c->batch_size)->default_value(c->batch_size),
-      "global mini-batch, split across ranks")("lr", po::value(&c->lr)->default_value(c->lr),
-                                               "learning rate eta")(
-      "momentum", po::value(&c->sgd.momentum)->default_value(c->sgd.momentum),
-      "momentum mu in [0, 1)")("nesterov", po::bool_switch(&c->sgd.nesterov), "Nesterov momentum")(
-      "max-steps", po::value(&c->max_steps)->default_value(c->max_steps),
-      "stop after this many steps (0: no limit); the lr schedule still spans --epochs")(
-      "threads", po::value(threads),
-      "OpenBLAS threads per rank (default: 1 under mpirun, all cores alone)")(
-      "weight-decay", po::value(&c->sgd.weight_decay)->default_value(0.0),
-      "L2 regularisation lambda")("l1", po::value(&c->sgd.l1)->default_value(0.0),
-                                  "L1 regularisation lambda")(
-      "decay-biases", po::bool_switch(&c->sgd.decay_biases), "apply L1/L2 to biases too")(
-      "dropout", po::value(&c->dropout)->default_value(0.0), "dropout probability on hidden units")(
-      "max-norm", po::value(&c->sgd.max_norm)->default_value(0.0),
-      "max L2 norm of a unit's incoming weights (0: off)")(
-      "clip-norm", po::value(&c->sgd.clip_norm)->default_value(0.0),
-      "clip the global gradient norm (0: off)")(
-      "lr-schedule",
-      po::value<std::string>()->default_value("constant")->notifier([c](const std::string& s) {
-        c->lr_schedule = LrSchedule::Parse(s);
-      }),
-      "constant | step | cosine")("lr-gamma", po::value(&c->lr_gamma)->default_value(c->lr_gamma),
-                                  "step schedule: factor")(
-      "lr-step-epochs", po::value(&c->lr_step_epochs)->default_value(c->lr_step_epochs),
-      "step schedule: period")("warmup-epochs", po::value(&c->warmup_epochs)->default_value(0.0),
-                               "linear warmup length in epochs")(
-      "min-lr", po::value(&c->min_lr)->default_value(0.0), "cosine schedule: final learning rate")(
-      "val-fraction", po::value(&c->val_fraction)->default_value(0.0),
-      "hold out this fraction of train for validation")(
-      "early-stop-patience", po::value(&c->early_stop_patience)->default_value(0),
-      "stop after this many epochs without validation improvement (0: off)")(
-      "augment", po::bool_switch(&c->augment.enabled), "random shifts and rotations of images")(
-      "augment-shift", po::value(&c->augment.max_shift)->default_value(c->augment.max_shift),
-      "max shift, pixels")(
-      "augment-rotate",
-      po::value(&c->augment.max_rotate_deg)->default_value(c->augment.max_rotate_deg),
-      "max rotation, degrees")("augment-flip", po::bool_switch(&c->augment.flip),
-                               "mirror images left-right with probability 1/2")(
-      "erase-prob", po::value(&c->augment.erase_prob)->default_value(0.0),
-      "random erasing: probability of blanking a random box of an image")(
-      "erase-max-area", po::value(&c->augment.erase_max_area)->default_value(0.25),
-      "random erasing: largest box, as a fraction of the image (smallest 0.02)")(
-      "input-dropout", po::value(&c->input_dropout)->default_value(0.0),
-      "dropout probability on input features")(
-      "label-smoothing", po::value(&c->label_smoothing)->default_value(0.0),
-      "train against (1-e) one-hot + e/classes (softmax cross-entropy)")(
-      "average-epochs", po::value(&c->average_epochs)->default_value(0),
-      "final model = mean of the parameters after every step of the last K epochs (0: off)")(
-      "metrics", po::value(&c->metrics_path), "append one JSON object per epoch to this file")(
-      "save-model", po::value(&c->save_model_path), "write the trained model here")(
-      "progress", po::value(&c->progress)->default_value(c->progress), "auto | bar | lines | off")(
-      "collective-timeout", po::value(&c->collective_timeout)->default_value(c->collective_timeout),
-      "seconds a rank may wait in a collective before the job is ended (0: off)")(
-      "allreduce-bucket-kb",
-      po::value(&c->allreduce_bucket_kb)->default_value(c->allreduce_bucket_kb),
-      "start the gradient allreduce during backward in buckets of this many KiB, last layers "
-      "first (0: one allreduce after backward)")(
-      "grad-wire", po::value(&c->grad_wire)->default_value(c->grad_wire),
-      "gradients on the wire: fp32 | bf16 (half the bytes, rounded; not rank-count exact)");
+  d.add_options()
+      ("epochs", WithDefault(&c->epochs), "passes over the training set")
+      ("batch-size", WithDefault(&c->batch_size), "global mini-batch, split across ranks")
+      ("lr", WithDefault(&c->lr), "learning rate eta")
+      ("momentum", WithDefault(&c->sgd.momentum), "momentum mu in [0, 1)")
+      ("nesterov", po::bool_switch(&c->sgd.nesterov), "Nesterov momentum")
+      ("max-steps", WithDefault(&c->max_steps), "stop after this many steps (0: no limit); the lr schedule still spans --epochs")
+      ("threads", po::value(threads), "OpenBLAS threads per rank (default: 1 under mpirun, all cores alone)")
+      ("weight-decay", WithDefault(&c->sgd.weight_decay), "L2 regularisation lambda")
+      ("l1", WithDefault(&c->sgd.l1), "L1 regularisation lambda")
+      ("decay-biases", po::bool_switch(&c->sgd.decay_biases), "apply L1/L2 to biases too")
+      ("dropout", WithDefault(&c->dropout), "dropout probability on hidden units")
+      ("max-norm", WithDefault(&c->sgd.max_norm), "max L2 norm of a unit's incoming weights (0: off)")
+      ("clip-norm", WithDefault(&c->sgd.clip_norm), "clip the global gradient norm (0: off)")
+      ("lr-schedule", po::value<std::string>()->default_value("constant")->notifier([c](const std::string& s) { c->lr_schedule = LrSchedule::Parse(s); }),
+       "constant | step | cosine")
+      ("lr-gamma", WithDefault(&c->lr_gamma), "step schedule: factor")
+      ("lr-step-epochs", WithDefault(&c->lr_step_epochs), "step schedule: period")
+      ("warmup-epochs", WithDefault(&c->warmup_epochs), "linear warmup length in epochs")
+      ("min-lr", WithDefault(&c->min_lr), "cosine schedule: final learning rate")
+      ("val-fraction", WithDefault(&c->val_fraction), "hold out this fraction of train for validation")
+      ("early-stop-patience", WithDefault(&c->early_stop_patience), "stop after this many epochs without validation improvement (0: off)")
+      ("augment", po::bool_switch(&c->augment.enabled), "random shifts and rotations of images")
+      ("augment-shift", WithDefault(&c->augment.max_shift), "max shift, pixels")
+      ("augment-rotate", WithDefault(&c->augment.max_rotate_deg), "max rotation, degrees")
+      ("augment-flip", po::bool_switch(&c->augment.flip), "mirror images left-right with probability 1/2")
+      ("erase-prob", WithDefault(&c->augment.erase_prob), "random erasing: probability of blanking a random box of an image")
+      ("erase-max-area", WithDefault(&c->augment.erase_max_area), "random erasing: largest box, as a fraction of the image (smallest 0.02)")
+      ("input-dropout", WithDefault(&c->input_dropout), "dropout probability on input features")
+      ("label-smoothing", WithDefault(&c->label_smoothing), "train against (1-e) one-hot + e/classes (softmax cross-entropy)")
+      ("average-epochs", WithDefault(&c->average_epochs), "final model = mean of the parameters after every step of the last K epochs (0: off)")
+      ("metrics", po::value(&c->metrics_path), "append one JSON object per epoch to this file")
+      ("save-model", po::value(&c->save_model_path), "write the trained model here")
+      ("progress", WithDefault(&c->progress), "auto | bar | lines | off")
+      ("collective-timeout", WithDefault(&c->collective_timeout), "seconds a rank may wait in a collective before the job is ended (0: off)")
+      ("allreduce-bucket-kb", WithDefault(&c->allreduce_bucket_kb), "start the gradient allreduce during backward in buckets of this many KiB, last layers first (0: one allreduce after backward)")
+      ("grad-wire", WithDefault(&c->grad_wire), "gradients on the wire: fp32 | bf16 (half the bytes, rounded; not rank-count exact)");
   return d;
 }
 
 po::options_description CheckpointOptions(TrainConfig* c) {
   po::options_description d("Checkpoints");
-  d.add_options()("checkpoint-dir", po::value(&c->checkpoint_dir), "write checkpoints here")(
-      "checkpoint-every", po::value(&c->checkpoint_every)->default_value(0),
-      "checkpoint every STEPS (0: off)")(
-      "checkpoint-every-seconds", po::value(&c->checkpoint_every_seconds)->default_value(0.0),
-      "checkpoint every S seconds (0: off)")("keep", po::value(&c->keep)->default_value(c->keep),
-                                             "keep the newest K checkpoints")(
-      "resume", po::value(&c->resume)->default_value(c->resume),
-      "auto (newest valid checkpoint in --checkpoint-dir) | none | PATH")(
-      "fresh-start-ok", po::bool_switch(&c->fresh_start_ok),
-      "with --resume auto: start from scratch even when every checkpoint in the folder is "
-      "corrupt (otherwise that is an error)")(
-      "allow-seed-change", po::bool_switch(&c->allow_seed_change),
-      "resume a checkpoint written with another --seed (the shuffle, dropout and augmentation "
-      "change from the resumed step on); without it such a resume is refused");
+  d.add_options()
+      ("checkpoint-dir", po::value(&c->checkpoint_dir), "write checkpoints here")
+      ("checkpoint-every", WithDefault(&c->checkpoint_every), "checkpoint every STEPS (0: off)")
+      ("checkpoint-every-seconds", WithDefault(&c->checkpoint_every_seconds), "checkpoint every S seconds (0: off)")
+      ("keep", WithDefault(&c->keep), "keep the newest K checkpoints")
+      ("resume", WithDefault(&c->resume), "auto (newest valid checkpoint in --checkpoint-dir) | none | PATH")
+      ("fresh-start-ok", po::bool_switch(&c->fresh_start_ok), "with --resume auto: start from scratch even when every checkpoint in the folder is corrupt (otherwise that is an error)")
+      ("allow-seed-change", po::bool_switch(&c->allow_seed_change), "resume a checkpoint written with another --seed (the shuffle, dropout and augmentation change from the resumed step on); without it such a resume is refused");
   return d;
 }
-
-namespace {
-
-// Boost names an unknown config key but not its line; find it for the message.
-std::string ConfigLineOf(const std::string& text, const std::string& key) {
-  std::istringstream in(text);
-  std::string line;
-  const std::string bare = key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1);
-  for (int n = 1; std::getline(in, line); ++n) {
-    const size_t eq = line.find('=');
-    std::string k = line.substr(0, eq);
-    k.erase(0, k.find_first_not_of(" \t"));
-    k.erase(k.find_last_not_of(" \t\r") + 1);
-    if (!k.empty() && (k == bare || k == key)) return ":" + std::to_string(n);
-  }
-  return "";
-}
-
-// Boost 1.74 builds an error's message by replacing placeholders such as %value% with the values
-// of the failing option, again and again until none is left: a value that itself contains
-// "%value%" never ends (the parse hung). The values are copied with each '%' replaced by a
-// full-width percent sign (U+FF05) before the message is built. The member pointer reaches the
-// protected map without pretending the exception is of another type.
-struct SubstitutionAccess : po::error_with_option_name {
-  using Map = std::map<std::string, std::string>;
-  static Map po::error_with_option_name::*Member() { return &SubstitutionAccess::m_substitutions; }
-};
-
-std::string SafeWhat(const po::error& e) {
-  const auto* named = dynamic_cast<const po::error_with_option_name*>(&e);
-  if (named == nullptr) return e.what();
-  po::error_with_option_name copy = *named;
-  for (auto& kv : copy.*SubstitutionAccess::Member()) {
-    std::string safe;
-    for (char ch : kv.second) safe += ch == '%' ? std::string("\xef\xbc\x85") : std::string(1, ch);
-    kv.second = safe;
-  }
-  return copy.what();
-}
-
-// The option a Boost error is about, without leading dashes ("" for a syntax error).
-std::string BareOptionName(const po::error_with_option_name& e) {
-  const std::string name = e.get_option_name();
-  const size_t start = name.find_first_not_of('-');
-  return start == std::string::npos ? "" : name.substr(start);
-}
-
-// The 1-based line of a config file's text that equals `wanted` once trimmed (":N", or "" if none).
-std::string ConfigLineWithText(const std::string& config, const std::string& wanted) {
-  std::istringstream in(config);
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    line.erase(0, line.find_first_not_of(" \t"));
-    line.erase(line.find_last_not_of(" \t\r") + 1);
-    if (line == wanted) return ":" + std::to_string(n);
-  }
-  return "";
-}
-
-}  // namespace
-
-bool ParseCommandLine(const std::string& command, const std::string& usage,
-                      po::options_description& opts, int argc, char** argv, po::variables_map* vm,
-                      bool print_help) {
-  std::string config;
-  bool help = false;
-  po::options_description general("General");
-  general.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "config", po::value(&config),
-      "INI file with the same keys as the long options; the command line wins");
-  po::options_description all;
-  all.add(general).add(opts);
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).run(), *vm);
-  } catch (const po::error& e) {
-    throw UsageError(command + ": " + SafeWhat(e) + " (see dpmlp " + command + " --help)");
-  }
-  if ((*vm)["help"].as<bool>()) {
-    if (print_help)
-      std::cout << "usage: dpmlp " << command << " " << usage << "\n" << all << std::flush;
-    return false;
-  }
-  if (vm->count("config")) {
-    const std::string path = (*vm)["config"].as<std::string>();
-    // Read once, whole: a FIFO cannot be reopened for the line lookups, a directory or an
-    // unreadable file must not pass as an empty configuration.
-    std::string text;
-    try {
-      text = ReadInputFile(path);
-    } catch (const Error& e) {
-      throw UsageError("--config " + std::string(e.what()));
-    }
-    StripUtf8Bom(&text);  // else it would glue onto the first key ("\xef\xbb\xbfepochs")
-    std::istringstream in(text);
-    try {
-      po::store(po::parse_config_file(in, opts, false), *vm);
-    } catch (const po::invalid_config_file_syntax& e) {
-      throw UsageError(path + ConfigLineWithText(text, e.tokens()) + ": " + SafeWhat(e) +
-                       " (expected 'key = value')");
-    } catch (const po::error_with_option_name& e) {
-      const std::string name = BareOptionName(e);
-      throw UsageError(path + (name.empty() ? "" : ConfigLineOf(text, name)) + ": " + SafeWhat(e));
-    } catch (const po::error& e) {
-      throw UsageError(path + ": " + SafeWhat(e));
-    }
-  }
-  try {
-    po::notify(*vm);
-  } catch (const po::error& e) {
-    throw UsageError(command + ": " + SafeWhat(e));
-  }
-  return true;
-}
+// clang-format on
 
 namespace {
 

@@ -45,7 +45,9 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
         .add(TrainingOptions(&cfg, &threads))
         .add(CheckpointOptions(&cfg));
     po::variables_map vm;
-    if (!ParseCommandLine("train", "[options]", opts, argc, argv, &vm, comm.rank() == 0))
+    // --print-config checks the ranges first: a printed configuration is one that would run.
+    const auto check = [&] { ValidateTrainConfig(cfg, vm.count("threads") ? threads : 1); };
+    if (!ParseCommandLine("train", "[options]", opts, argc, argv, &vm, comm.rank() == 0, check))
       return false;
     // From here on no rank waits forever for another, not even for the start-up agreement.
     comm.SetCollectiveTimeout(cfg.collective_timeout);

@@ -35,7 +35,7 @@ invariance() {
   check "$label: checkpoint says world_size $np, step 50, $WANT_SAMPLES samples seen" \
     test "$(world_size "ck-$label")" = "$np" -a "$(position step "ck-$label")" = 50 \
     -a "$(position samples_seen "ck-$label")" = "$WANT_SAMPLES"
-  final_loss() { sed -n 's/^final: .*test loss \([0-9.]*\),.*/\1/p' last.out; }
+  final_loss() { sed -n 's/^final: .*test loss \([0-9.eE+-]*\),.*/\1/p' last.out; }
   [ "$label" = np1 ] && NP1_LOSS=$(final_loss) && return
   diff=$("$MODEL_DIFF" np1.pb "$label.pb")
   rel=$(sed -n 's/^rel_l2 \([^ ]*\) .*/\1/p' <<<"$diff")
