@@ -88,6 +88,12 @@ std::vector<int> ParseLayers(const std::string& s) {
   return widths;
 }
 
+std::string ModelSpec::Widths(const std::string& sep) const {
+  std::string w = std::to_string(input_dim);
+  for (int h : hidden) w += sep + std::to_string(h);
+  return w + sep + std::to_string(output_dim);
+}
+
 int64_t ModelSpec::parameter_count() const {
   int64_t n = 0;
   for (int l = 0; l < num_layers(); ++l) {

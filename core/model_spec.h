@@ -36,6 +36,8 @@ struct ModelSpec {
                                                                     : out_dim(l);
   }
   int64_t parameter_count() const;
+  // Every layer's width from the input to the output, joined by sep: "784-256-128-10".
+  std::string Widths(const std::string& sep = "-") const;
   static constexpr int64_t kMaxParameters = int64_t{1} << 28;  // 1 GiB of floats per buffer
   // Throws SpecError naming the field (hidden, output, sigmoid_k, ...) that breaks a rule.
   void Validate() const;

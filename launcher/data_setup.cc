@@ -58,7 +58,7 @@ DataSplit LoadSplit(const TrainConfig& c) {
     return s;
   }
   if (c.dataset == "fashion-mnist" || c.dataset == "mnist" || !c.data_dir.empty())
-    return LoadIdxDirectory(c.data_dir.empty() ? kDefaultFashionDir : c.data_dir);
+    return LoadIdxDirectory(c.data_dir.empty() ? kDefaultIdxDir : c.data_dir);
   return MakeSynthetic(c.dataset, c.seed);
 }
 

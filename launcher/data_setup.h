@@ -8,8 +8,6 @@
 
 namespace dpmlp {
 
-constexpr const char* kDefaultFashionDir = "/usr/share/datasets/fashion-mnist";
-
 // Loads train and test as the data options say; throws UsageError naming the option or file.
 DataSplit LoadData(const TrainConfig& c);
 

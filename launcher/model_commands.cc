@@ -28,10 +28,9 @@ namespace {
 
 // `info` for the model the options would build: text, or one JSON document with --json.
 std::string SpecText(const ModelSpec& s) {
-  std::string t = "architecture: " + std::to_string(s.input_dim);
-  for (int h : s.hidden) t += "-" + std::to_string(h);
-  t += "-" + std::to_string(s.output_dim) + ", " + Name(s.activation) + " hidden, " +
-       Name(s.output) + " output, " + Name(s.loss) + " loss, " + Name(s.init) + " init\n";
+  std::string t = "architecture: " + s.Widths() + ", " + Name(s.activation) + " hidden, " +
+                  Name(s.output) + " output, " + Name(s.loss) + " loss, " + Name(s.init) +
+                  " init\n";
   for (int l = 0; l < s.num_layers(); ++l)
     t += "  layer" + std::to_string(l + 1) + ": " + std::to_string(s.in_dim(l)) + " -> " +
          std::to_string(s.pre_dim(l)) + "  (" +
@@ -41,10 +40,7 @@ std::string SpecText(const ModelSpec& s) {
 }
 
 std::string SpecJson(const ModelSpec& s) {
-  std::string widths = std::to_string(s.input_dim);
-  for (int h : s.hidden) widths += ", " + std::to_string(h);
-  widths += ", " + std::to_string(s.output_dim);
-  std::string t = "{\n  \"architecture\": [" + widths + "],\n  \"activation\": \"" +
+  std::string t = "{\n  \"architecture\": [" + s.Widths(", ") + "],\n  \"activation\": \"" +
                   Name(s.activation) + "\",\n  \"output\": \"" + Name(s.output) +
                   "\",\n  \"loss\": \"" + Name(s.loss) + "\",\n  \"init\": \"" + Name(s.init) +
                   "\",\n  \"layers\": [";
@@ -81,7 +77,7 @@ std::string FileInfoText(const std::string& path, FramedKind kind, bool json) {
     ModelFromProto(*m, path);
     msg = std::move(m);
   }
-  const ModelData model = LoadModelFile(path);
+  const ModelData model = ModelFromPayload(kind, payload, path);
   std::string text;
   if (json) {
     google::protobuf::util::JsonPrintOptions o;

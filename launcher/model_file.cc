@@ -17,10 +17,8 @@ ModelData LoadModelChoice(const std::string& model, const std::string& checkpoin
     throw UsageError("give --model or --checkpoint, not both");
   if (model.empty() && checkpoint.empty())
     throw UsageError("--model FILE or --checkpoint FILE is required");
-  const std::string& path = model.empty() ? checkpoint : model;
-  ReadFramedFile(
-      path, model.empty() ? FramedKind::kCheckpoint : FramedKind::kModel);  // names a kind mismatch
-  return LoadModelFile(path);
+  if (model.empty()) return LoadModelFile(checkpoint, FramedKind::kCheckpoint);
+  return LoadModelFile(model, FramedKind::kModel);
 }
 
 void CheckDataFitsModel(const Dataset& d, const ModelSpec& spec) {

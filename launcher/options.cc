@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/dataset.h"
 #include "core/error.h"
 #include "dist/progress.h"
 
@@ -26,7 +27,7 @@ po::options_description DataOptions(TrainConfig* c) {
   po::options_description d("Data");
   d.add_options()
       ("dataset", WithDefault(&c->dataset), "fashion-mnist | mnist (IDX files: the default folder or --data-dir) | sin | surface | parity:N | csv | npy (csv and npy are implied by --train-csv and --train-npy)")
-      ("data-dir", po::value(&c->data_dir), "directory with the four IDX files (default /usr/share/datasets/fashion-mnist)")
+      ("data-dir", po::value(&c->data_dir), ("directory with the four IDX files (default " + std::string(kDefaultIdxDir) + ")").c_str())
       ("train-csv", po::value(&c->train_csv), "training CSV (no header)")
       ("test-csv", po::value(&c->test_csv), "test CSV (no header)")
       ("csv-targets", WithDefault(&c->csv_targets), "0: the first CSV column is the class label; T > 0: the first T columns are regression targets")

@@ -19,9 +19,7 @@ std::string Num(double v) {
 }
 
 std::string Architecture(const ModelSpec& s) {
-  std::string a = std::to_string(s.input_dim);
-  for (int h : s.hidden) a += "-" + std::to_string(h);
-  a += "-" + std::to_string(s.output_dim) + " " + Name(s.activation);
+  std::string a = s.Widths() + " " + Name(s.activation);
   if (s.activation == ActKind::kSigmoid && s.sigmoid_k != 1.0f)
     a += " (k=" + Num(s.sigmoid_k) + ")";
   return a;

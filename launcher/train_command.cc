@@ -24,12 +24,6 @@ void PrintBlas() {
   if (!notice.empty()) std::printf("%s\n", notice.c_str());
 }
 
-std::string Arch(const ModelSpec& s) {
-  std::string a = std::to_string(s.input_dim);
-  for (int h : s.hidden) a += "-" + std::to_string(h);
-  return a + "-" + std::to_string(s.output_dim);
-}
-
 }  // namespace
 
 int TrainCommand(Communicator& comm, int argc, char** argv) {
@@ -77,7 +71,7 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
       std::printf("dpmlp %s train: world size %d (%s), %d OpenBLAS thread(s) per rank\n",
                   DPMLP_VERSION, comm.size(), comm.backend(), threads);
       PrintBlas();
-      std::printf("model %s %s -> %s/%s, init %s, parameters: %lld\n", Arch(spec).c_str(),
+      std::printf("model %s %s -> %s/%s, init %s, parameters: %lld\n", spec.Widths().c_str(),
                   Name(spec.activation), Name(spec.output), Name(spec.loss), Name(spec.init),
                   (long long)spec.parameter_count());
       std::printf("data %s: train %zu, validation %zu, test %zu\n", data.train.source.c_str(),

@@ -208,6 +208,10 @@ std::string ReadFramedFile(const std::string& path, FramedKind expected, uint64_
   return payload;
 }
 
+FramedKind ReadFramedFileOfAnyKind(const std::string& path, std::string* payload) {
+  return ReadFrame(path, nullptr, kMaxPlausiblePayloadBytes, payload);
+}
+
 FramedKind PeekFramedKind(const std::string& path) {
   return ReadFrame(path, nullptr, kMaxPlausiblePayloadBytes, nullptr);
 }

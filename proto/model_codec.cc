@@ -158,9 +158,14 @@ void SaveModelFile(const std::string& path, const ModelData& m) {
   WriteFramedFile(path, FramedKind::kModel, bytes);
 }
 
-ModelData LoadModelFile(const std::string& path) {
-  const FramedKind kind = PeekFramedKind(path);
-  const std::string payload = ReadFramedFile(path, kind);
+ModelData LoadModelFile(const std::string& path, std::optional<FramedKind> expected) {
+  std::string payload;
+  const FramedKind kind = expected ? (payload = ReadFramedFile(path, *expected), *expected)
+                                   : ReadFramedFileOfAnyKind(path, &payload);
+  return ModelFromPayload(kind, payload, path);
+}
+
+ModelData ModelFromPayload(FramedKind kind, const std::string& payload, const std::string& path) {
   if (kind == FramedKind::kCheckpoint) {
     pb::Checkpoint ck;
     if (!ck.ParseFromString(payload)) throw UsageError(path + ": not a valid checkpoint message");

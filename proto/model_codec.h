@@ -2,12 +2,14 @@
 // protobuf messages in dpmlp.proto, and the model file written by --save-model.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/batch.h"
 #include "core/model_spec.h"
 #include "dpmlp.pb.h"
+#include "proto/framed_file.h"
 
 namespace dpmlp {
 
@@ -38,7 +40,10 @@ ModelData ModelFromProto(const pb::Model& p, const std::string& source);
 
 // Framed, atomically written model file; throws IoError on failure.
 void SaveModelFile(const std::string& path, const ModelData& m);
-// Reads a model file, or the model inside a checkpoint file; throws UsageError naming the path.
-ModelData LoadModelFile(const std::string& path);
+// The model of a payload read from `path`: a Model message, or a Checkpoint's model.
+ModelData ModelFromPayload(FramedKind kind, const std::string& payload, const std::string& path);
+// Reads a model file, or the model inside a checkpoint file, once; with `expected`, a file of the
+// other kind is rejected by name. Throws UsageError naming the path.
+ModelData LoadModelFile(const std::string& path, std::optional<FramedKind> expected = {});
 
 }  // namespace dpmlp
