@@ -11,11 +11,9 @@
 namespace dpmlp {
 
 po::options_description InspectInputOptions(InspectInputs* in) {
-  po::options_description d("Model and data");
-  d.add_options()("model", po::value(&in->model_path), "a model file written by --save-model")(
-      "checkpoint", po::value(&in->checkpoint_path), "a training checkpoint (its model is used)")(
-      "split", po::value(&in->split)->default_value(in->split),
-      "which part of the data set: test | train");
+  po::options_description d = ModelFileOptions(&in->model_path, &in->checkpoint_path);
+  d.add_options()("split", po::value(&in->split)->default_value(in->split),
+                  "which part of the data set: test | train");
   return d;
 }
 
