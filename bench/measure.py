@@ -23,7 +23,7 @@ KERNEL_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 LAYERS = [784, 256, 128, 10]
 W_ARGS = ["--layers", "256,128", "--activation", "relu", "--lr", "0.05", "--momentum", "0.9",
           "--threads", "1", "--progress", "off"]
-# The wide net of issue 16 item 3: 784-4096-2048-10, 11.6M parameters, a 46.5 MB gradient. A smaller
+# The wide net: 784-4096-2048-10, 11.6M parameters, a 46.5 MB gradient. A smaller
 # lr than W's (speed does not depend on it; a diverged run would end early). Evaluation is cut to
 # 1000 test samples: it is not timed, only waited for.
 WIDE_LAYERS = [784, 4096, 2048, 10]

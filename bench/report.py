@@ -329,7 +329,7 @@ def targets_section(K, B, ratios, cpu_ratio, flop, results, wide, sweep_rows):
            ratio("dpmlp np=2 shm / PyTorch DDP", 128), 5.0)
     target("wide net 784-4096-2048-10: np=2 ≥ 1.85× np=1 (batch 512, shared memory; judged at both kernels)",
            wide, 1.85)
-    out("| *Kept from issue 8 (docs/performance.md)* |" + " |" * (2 * len(K)))
+    out("| *Kept from the earlier targets (docs/performance.md)* |" + " |" * (2 * len(K)))
     for np, b in [(1, 512), (2, 512)]:
         target(f"FLOP rate ≥ 80 % of sgemm 2048³, 1 thread, at per-rank batch {b // np} (np={np}, batch {b})",
                {kern: flop.get((np, b, kern), (nan,) * 3)[1] for kern in K}, 0.8, pct)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The full fashion-best run (issue 18): trains examples/fashion-best.ini with mpirun -np 2 exactly
+# The full fashion-best run: trains examples/fashion-best.ini with mpirun -np 2 exactly
 # as examples/README.md shows, once per seed (1, 2, 3), and checks the targets: each run, start-up,
 # data loading and the final evaluation included, takes at most 3 minutes of wall time; seed 1
 # reaches >= 91.0 % test accuracy; the mean over the seeds is >= 90.8 %. The accuracies are read

@@ -77,7 +77,7 @@ const char kUsage[] =
 
 // glibc serves every block above its mmap threshold (at most 32 MiB) with a fresh mmap and gives
 // it back on free. Open MPI's allreduce mallocs a full-size temporary per call, so a 46 MB gradient
-// page-faulted and zero-filled 46 MB every step (issue 16 item 3). Large blocks come from the heap
+// page-faulted and zero-filled 46 MB every step. Large blocks come from the heap
 // instead, and up to 256 MiB of freed heap stays mapped for the next call. Results are unchanged:
 // only where memory comes from changes.
 static void KeepLargeBlocksOnHeap() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A lost node on a real 3-node Slurm of network namespaces (issue 13, items 8-10):
+# A lost node on a real 3-node Slurm of network namespaces:
 #   A. elastic run (MIN_NODES=2, -N 3): node3 is killed mid-run; train.sbatch names the lost node
 #      and its rank, relaunches on node1+node2 from the newest checkpoint, and the job completes:
 #      accuracy within 0.5 points of an uninterrupted np-3 run, each epoch's metrics once.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cluster/mpirun/launch.sh across hosts without Slurm (issue 13, items 5 and 6): a hostfile of the
+# cluster/mpirun/launch.sh across hosts without Slurm: a hostfile of the
 # 3 nodes of a namespace cluster, one rank each, daemons started through an ssh stand-in
 # (cluster/local-slurm/ssh.sh as Open MPI's plm_rsh_agent, the code path of ssh between real
 # hosts). Every node also has a decoy interface in a subnet they all share but that leads nowhere;

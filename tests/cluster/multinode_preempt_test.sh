@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Preemption across hosts (issue 13, item 7): on a 2-node namespace cluster, train.sbatch with one
+# Preemption across hosts: on a 2-node namespace cluster, train.sbatch with one
 # rank per node is sent SIGUSR1 as Slurm does it (scancel --batch); the ranks on both hosts
 # checkpoint, dpmlp exits 75, the job requeues itself, resumes from that checkpoint and ends
 # bitwise equal to an uninterrupted run at the same np.

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# train.sbatch across the nodes of a real 3-node Slurm made of network namespaces (issue 13, items
-# 1-4 and 7): the cluster comes up quickly with one hostname, address and decoy interface per
+# train.sbatch across the nodes of a real 3-node Slurm made of network namespaces: the cluster comes up quickly with one hostname, address and decoy interface per
 # node; `-N 3 --ntasks-per-node 1` and `-N 2 --ntasks-per-node 2` both complete with mpirun and
 # with srun (PMIx); dpmlp reports where every rank ran; 4 ranks on 2 hosts end within the
 # rank-count-invariance bound of one process; stop.sh leaves nothing behind.

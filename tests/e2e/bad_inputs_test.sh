@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bad-input corpus (issue 9 item 4): every case of tests/bad_inputs/cases.tsv must end with its
+# The bad-input corpus: every case of tests/bad_inputs/cases.tsv must end with its
 # exit code (2 bad input, 4 output I/O), one message naming the file (or option) and holding the
 # case's fragment, no crash (signal, uncaught exception, sanitizer report), no hang, and no
 # partial output. Cases flagged np2 run again under mpirun -np 2: both ranks end with the code

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checkpoints and exact resume (issue 4): bitwise resume at np 1 and 2, cross-np resume,
+# Checkpoints and exact resume: bitwise resume at np 1 and 2, cross-np resume,
 # every corruption kind skipped by --resume auto, keep-K pruning, a failed write (RLIMIT_FSIZE)
 # ending with exit 4 and the previous checkpoint intact, a signal → exit 75 → rerun, and a
 # model-spec mismatch on resume → exit 2 naming the fields.
@@ -114,7 +114,7 @@ check "the mismatch names --layers" grep -q "\-\-layers: checkpoint 16, requeste
 check "info --checkpoint prints the training position" grep -q "step: 10" log_info
 "$DPMLP" info --checkpoint good/$newest --json >log_json 2>&1
 check "info --checkpoint --json prints JSON" grep -q '"momentum_form": "classical"' log_json
-# --- which BLAS runs (issue 16 item 1): header, --metrics, the checkpoint and `info --blas` agree
+# --- which BLAS runs: header, --metrics, the checkpoint and `info --blas` agree
 # with each other and with the core the linked libopenblas selects in another process (python
 # ctypes), under the environment as given (OPENBLAS_CORETYPE is never set or changed here).
 "${MPIRUN[@]}" -np 2 "$DPMLP" train "${C[@]}" --checkpoint-dir blas --metrics blas.jsonl >log_blas 2>&1

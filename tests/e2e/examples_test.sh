@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demonstrations of examples/ (issue 6 items 5 and 8): each configuration runs from the line
+# The demonstrations of examples/: each configuration runs from the line
 # examples/README.md gives for it and meets the bound stated there. The bounds come from the
 # problems (variance of the target, chance level, a linear classifier), not from past runs.
 # fashion-best is only parsed and run for a few steps: its full run takes about 2 minutes.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Faults (issue 9, items 1-3): a rank killed with SIGKILL ends the job within 30 s and --resume auto
+# Faults: a rank killed with SIGKILL ends the job within 30 s and --resume auto
 # then finishes bitwise equal to an uninterrupted run; a stopped rank is named by the collective
 # watchdog; a diverging run exits 3 naming the step and layer, and never checkpoints non-finite values.
 source "$(dirname "$0")/lib.sh" "$@"

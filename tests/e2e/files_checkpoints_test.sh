@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 14, files and checkpoints: dpmlp never replaces a file it does not own (devices, FIFOs,
+# Files and checkpoints: dpmlp never replaces a file it does not own (devices, FIFOs,
 # symbolic links), keeps only its own checkpoints, holds one run per checkpoint directory, writes
 # every output it can when one fails, reads a checkpoint's header before its payload, and appends
 # metrics in whole lines. Device nodes, FIFOs and sparse files are made inside $WORK only.

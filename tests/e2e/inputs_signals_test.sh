@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Issue 14 (inputs, options, signals): a stop signal outside the step loop ends dpmlp at once with
+# Inputs, options, signals: a stop signal outside the step loop ends dpmlp at once with
 # 128 + signo, even while it blocks on a FIFO; a file that is not a regular file is read as a
 # stream up to a cap; every numeric option is range-checked (NaN and Inf too); a resume with
 # another --seed is refused unless allowed; `info --json` prints one JSON document; values that
 # underflow float and byte-order marks are accepted. Error cases of the same classes are in the
-# bad-input corpus (tests/bad_inputs/cases.tsv, block "issue 14").
+# bad-input corpus (tests/bad_inputs/cases.tsv, block "inputs, options, signals").
 # Special files are made in the test's own directory (mkfifo, mknod), never under /dev.
 source "$(dirname "$0")/lib.sh" "$@"
 GOOD=$REPO/tests/bad_inputs/good

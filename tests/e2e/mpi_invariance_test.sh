@@ -1,4 +1,4 @@
-# End-to-end over real MPI ranks (issue 3 items 8, 9, 11, 12): results do not depend on the rank
+# End-to-end over real MPI ranks: results do not depend on the rank
 # count, every sample of an epoch counts once whatever the rank count, TCP gives the same
 # answer as shared memory, and a bad data path ends a 2-rank run quickly with exit 2 and one
 # message.
@@ -40,7 +40,7 @@ invariance() {
   diff=$("$MODEL_DIFF" np1.pb "$label.pb")
   rel=$(sed -n 's/^rel_l2 \([^ ]*\) .*/\1/p' <<<"$diff")
   # Ranks differ from np = 1 only in the order floats are summed (shard sums, then the allreduce):
-  # ~1e-7 relative per step, growing slowly over 50 steps; issue 3 bounds it by 1e-5.
+  # ~1e-7 relative per step, growing slowly over 50 steps; the invariance bound is 1e-5.
   check "$label vs np1: ||theta_np - theta_1|| / ||theta_1|| = $rel <= 1e-5" lt "$rel" 1.0000001e-5
 }
 
@@ -48,7 +48,7 @@ for np in 1 2 3 4; do invariance "np$np" "$np" "${MPIRUN[@]}"; done
 # Item 11: the same over TCP, standing in for separate hosts. pml ob1 makes the btl list binding
 # (the UCX pml, when it is picked, would bypass it).
 invariance tcp2 2 mpirun --oversubscribe --mca pml ob1 --mca btl self,tcp
-# Issue 8: the allreduce in buckets started during backward (16 KiB: the 64,32 net's first layer,
+# The allreduce in buckets started during backward (16 KiB: the 64,32 net's first layer,
 # 784 x 64, comes in 5-row blocks) is the same arithmetic, at 2 and 3 ranks and over TCP.
 EXTRA=(--allreduce-bucket-kb 16)
 invariance bucket2 2 "${MPIRUN[@]}"

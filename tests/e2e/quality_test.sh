@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Learning-quality options under data parallelism (issue 6 item 7): dropout and augmentation keep
+# Learning-quality options under data parallelism: dropout and augmentation keep
 # results independent of the rank count; a run with every option on resumes bitwise; early
 # stopping stops, keeps the best model as best.pb, and its state survives a resume.
 source "$(dirname "$0")/lib.sh" "$@"
@@ -21,7 +21,7 @@ sys.exit(not (a and len(a) == len(b) and all(map(same, a, b))))' "$@"
 # --- 1. rank-count invariance with dropout and augmentation ------------------------------------
 # 50 steps of global batch 100 (shards 33/33/34 at np 3). The dropout mask is keyed by (seed,
 # step, global sample, unit) and the augmentation by (seed, epoch, sample), so ranks draw the
-# same numbers as one process would; only the float summation order differs (bound of issue 3).
+# same numbers as one process would; only the float summation order differs (bound 1e-5).
 INV=(train --train-samples 6000 --test-samples 500 --layers 64,32 --batch-size 100 --max-steps 50
   --epochs 1 --lr 0.05 --momentum 0.9 --seed 7 --progress off)
 for np in 1 3; do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The regularisers of issue 18 under data parallelism: the left-right flip, random erasing, input
+# The regularisers added for the fashion-best recipe, under data parallelism: the left-right flip, random erasing, input
 # dropout, label smoothing and weight averaging give the same model at np 1, 2 and 3 (up to float
 # summation order), each of them changes the model, and a run with all of them on, stopped inside
 # the averaged epochs and resumed, is bitwise the uninterrupted run.

@@ -1,4 +1,4 @@
-# End-to-end, single process (issue 2 item 14): training reaches stated bounds on `surface` and
+# End-to-end, single process: training reaches stated bounds on `surface` and
 # a Fashion-MNIST subset; save -> export gives .npy files equal to the saved parameters;
 # save -> eval reproduces the run's test score; `info` counts parameters; bad options and inputs
 # exit 2 naming the option or file; failed runs leave no partial output.

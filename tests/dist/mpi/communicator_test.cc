@@ -270,7 +270,7 @@ TEST(EvaluateShardedTest, FewerSamplesThanRanks) {
 
 // The whole trainer, in process: 50 steps at global batch 100 on this world vs on a world of
 // one. Only float summation order differs (shards summed by the allreduce), so the parameters
-// agree to ~1e-7 relative per step; 1e-5 is issue 3's bound for 50 steps. Every rank must hold
+// agree to ~1e-7 relative per step; 1e-5 is the invariance bound for 50 steps. Every rank must hold
 // bitwise the same parameters.
 TEST(TrainerMpiTest, FiftyStepsMatchOneRankAndReplicasAreIdentical) {
   DataSplit split = MakeSynthetic("surface", 1);
