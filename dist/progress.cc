@@ -6,7 +6,6 @@
 
 #include "core/error.h"
 #include "core/number_text.h"
-#include "dist/communicator.h"
 
 namespace dpmlp {
 
@@ -15,12 +14,12 @@ void Progress::Check(const std::string& m) {
     throw UsageError("unknown value '" + m + "' for --progress (valid: auto|bar|lines|off)");
 }
 
-Progress::Progress(const std::string& mode, bool enabled, std::FILE* out) : out_(out) {
+Progress::Progress(const std::string& mode, bool enabled, bool bar_allowed, std::FILE* out)
+    : out_(out) {
   Check(mode);
-  if (!enabled || mode == "off") mode_ = Mode::kOff;
-  // Under mpirun rank 0 writes into a pty even when the job's output goes to a log, so `auto`
-  // draws a bar only for a process started directly from a terminal.
-  else if (mode == "bar" || (mode == "auto" && isatty(fileno(out)) && !LaunchedByMpi()))
+  if (!enabled || mode == "off")
+    mode_ = Mode::kOff;
+  else if (mode == "bar" || (mode == "auto" && bar_allowed && isatty(fileno(out))))
     mode_ = Mode::kBar;
   else
     mode_ = Mode::kLines;

@@ -11,8 +11,10 @@ namespace dpmlp {
 
 class Progress {
  public:
-  // mode: auto | bar | lines | off; `enabled` is false on ranks other than 0.
-  Progress(const std::string& mode, bool enabled, std::FILE* out = stdout);
+  // mode: auto | bar | lines | off; `enabled` is false on ranks other than 0. `auto` draws a bar
+  // when `out` is a terminal and the caller allows it (bar_allowed: the launcher says no under
+  // mpirun, where rank 0 writes into a pty even when the job's output goes to a log).
+  Progress(const std::string& mode, bool enabled, bool bar_allowed, std::FILE* out = stdout);
   void StartEpoch(int64_t epoch, int64_t epochs, int64_t samples_in_epoch, int64_t done);
   // After each step: samples of this epoch done so far and the running mean loss.
   void Update(int64_t done, double mean_loss);

@@ -55,6 +55,7 @@ struct TrainConfig {
   std::string metrics_path;
   std::string save_model_path;
   std::string progress = "auto";      // auto | bar | lines | off
+  bool progress_bar_allowed = true;   // may `auto` draw a bar on a terminal (the launcher decides)
   double collective_timeout = 300.0;  // seconds a rank may wait in a collective (0: off)
   // Gradient allreduce: KiB of fp32 gradient per bucket started during backward (0: one fused
   // allreduce after backward), and the wire format, fp32 | bf16.

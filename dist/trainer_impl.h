@@ -73,7 +73,7 @@ struct Trainer::Impl {
         net(s, static_cast<int>((config.batch_size + c.size() - 1) / c.size())),
         grads(net.layout().size() + trainer_internal::kTailSize),
         opt(net.layout(), config.sgd),
-        progress(config.progress, c.rank() == 0),
+        progress(config.progress, c.rank() == 0, config.progress_bar_allowed),
         exchange(c, grads.data(), net.layout().size(), trainer_internal::kTailSize,
                  ExchangeOptions{static_cast<size_t>(config.allreduce_bucket_kb * 1024 / 4),
                                  config.grad_wire == "bf16"}) {

@@ -52,6 +52,8 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
                     ? 1
                     : std::max(1u, std::thread::hardware_concurrency());
     ValidateTrainConfig(cfg, threads);
+    // Under mpirun rank 0 writes into a pty even when the job's output goes to a log: no bar.
+    cfg.progress_bar_allowed = !LaunchedByMpi();
     SetBlasThreads(threads);
     if (cfg.augment.any()) cfg.augment.seed = cfg.seed;
     DataSplit split = LoadData(cfg);
