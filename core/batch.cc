@@ -247,4 +247,28 @@ void GatherTargets(const Dataset& d, const size_t* idx, size_t rows, int32_t* la
   }
 }
 
+BatchReader::BatchReader(const Dataset& d, const InputTransform& t, int chunk)
+    : d_(d), t_(t), chunk_(std::max(1, chunk)) {
+  x_.resize(static_cast<size_t>(chunk_) * d.input_dim);
+  if (d.is_classification())
+    labels_.resize(chunk_);
+  else if (!d.targets.empty())
+    targets_.resize(static_cast<size_t>(chunk_) * d.target_dim);
+  idx_.resize(chunk_);
+}
+
+void BatchReader::ForEach(size_t begin, size_t end, const Visit& fn) {
+  const AugmentOptions no_augment;
+  for (size_t at = begin; at < end; at += static_cast<size_t>(chunk_)) {
+    const int rows = static_cast<int>(std::min<size_t>(chunk_, end - at));
+    for (int r = 0; r < rows; ++r) idx_[r] = at + static_cast<size_t>(r);
+    GatherInputs(d_, idx_.data(), static_cast<size_t>(rows), t_, no_augment, 0, x_.data());
+    int32_t* labels = labels_.empty() ? nullptr : labels_.data();
+    float* targets = targets_.empty() ? nullptr : targets_.data();
+    if (labels || targets)
+      GatherTargets(d_, idx_.data(), static_cast<size_t>(rows), labels, targets);
+    fn(at, rows, x_.data(), labels, targets);
+  }
+}
+
 }  // namespace dpmlp

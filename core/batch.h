@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -66,5 +67,26 @@ void GatherInputs(const Dataset& d, const size_t* idx, size_t rows, const InputT
 // Throws InternalError on an index out of range or a null pointer the set needs.
 void GatherTargets(const Dataset& d, const size_t* idx, size_t rows, int32_t* labels_out,
                    float* targets_out);
+
+// The batched pass of evaluation, inspection, prediction and plotting: samples [begin, end) of
+// d in runs of up to `chunk`, each gathered (normalised by t, never augmented) with its labels
+// (a classification set) or targets (a regression set; null for inputs without targets, such
+// as predict's rows), then handed to fn(first sample, rows, x, labels, targets).
+class BatchReader {
+ public:
+  using Visit = std::function<void(size_t first, int rows, const float* x, const int32_t* labels,
+                                   const float* targets)>;
+  BatchReader(const Dataset& d, const InputTransform& t, int chunk);
+  void ForEach(size_t begin, size_t end, const Visit& fn);
+  int chunk() const { return chunk_; }
+
+ private:
+  const Dataset& d_;
+  const InputTransform& t_;
+  int chunk_;
+  std::vector<float> x_, targets_;
+  std::vector<int32_t> labels_;
+  std::vector<size_t> idx_;
+};
 
 }  // namespace dpmlp

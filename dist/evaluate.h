@@ -16,13 +16,8 @@ struct EvalResult {
   double count = 0.0;
 };
 
-// Scores `data` with `net` in chunks of the network's max_rows, using `x` and `labels`/`targets`
-// as preallocated buffers (max_rows x input_dim, max_rows, max_rows x output_dim).
-EvalResult EvaluateSharded(Communicator& comm, Network<float>& net, const Dataset& data,
-                           const InputTransform& transform, float* x, int32_t* labels,
-                           float* targets);
-
-// The same, allocating its own buffers (for eval/inspect, outside the step loop).
+// Scores this rank's slice of `data` with `net` in chunks of the network's max_rows (BatchReader);
+// every rank returns the figures of the whole set.
 EvalResult EvaluateSharded(Communicator& comm, Network<float>& net, const Dataset& data,
                            const InputTransform& transform);
 

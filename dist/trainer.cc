@@ -189,8 +189,7 @@ void Trainer::Impl::AfterStep() {
 // Epoch end: evaluation, metrics, early stopping, replica check.
 void Trainer::Impl::EndEpoch() {
   pb::EpochMetrics m = EpochRecord();
-  const EvalResult test = EvaluateSharded(comm, net, data.test, data.transform, x.data(),
-                                          labels.data(), targets.data());
+  const EvalResult test = EvaluateSharded(comm, net, data.test, data.transform);
   m.set_test_loss(test.loss);
   data.train.is_classification() ? m.set_test_accuracy(test.accuracy) : m.set_test_mse(test.mse);
   const std::string val_text = TrackValidation(&m) + EvaluateAverage(&m);
@@ -243,8 +242,7 @@ pb::EpochMetrics Trainer::Impl::EpochRecord() {
 // --checkpoint-dir) and the early-stopping count. Returns the text for the epoch line.
 std::string Trainer::Impl::TrackValidation(pb::EpochMetrics* m) {
   if (data.val.size == 0) return "";
-  const EvalResult val =
-      EvaluateSharded(comm, net, data.val, data.transform, x.data(), labels.data(), targets.data());
+  const EvalResult val = EvaluateSharded(comm, net, data.val, data.transform);
   m->set_val_loss(val.loss);
   data.train.is_classification() ? m->set_val_accuracy(val.accuracy) : m->set_val_mse(val.mse);
   if (val.loss < pos.best_val_loss) {
@@ -283,8 +281,7 @@ TrainSummary Trainer::Impl::Finish() {
       OnRankZero([&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });
       Say("saved model: %s\n", cfg.save_model_path.c_str());
     });
-  summary.test = EvaluateSharded(comm, net, data.test, data.transform, x.data(), labels.data(),
-                                 targets.data());
+  summary.test = EvaluateSharded(comm, net, data.test, data.transform);
   summary.steps = pos.step;
   summary.samples_seen = pos.samples_seen;
   if (data.train.is_classification())

@@ -130,6 +130,9 @@ struct Trainer::Impl {
 
   // Loads the checkpoint chosen by --resume into every rank; returns the step or -1.
   int64_t Resume();
+  std::string FindCheckpoint();
+  void CheckResumable(const pb::Checkpoint& ck, const std::string& path);
+  void RestoreState(const pb::Checkpoint& ck, const std::string& path);
 
   // The name of the first layer tensor holding a non-finite gradient.
   std::string NonFiniteLayer() const;

@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "dist/metrics_file.h"
+#include "dist/rank_zero.h"
 #include "dist/trainer_impl.h"
 #include "proto/checkpoint_dir.h"
 #include "proto/framed_file.h"
@@ -16,17 +17,15 @@ namespace dpmlp {
 using trainer_internal::Since;
 
 void Trainer::Impl::OnRankZero(const std::function<void()>& write) {
-  std::string error;
-  if (comm.rank() == 0) {
+  RankZeroActs(comm, [&] {
     try {
       write();
     } catch (const Error& e) {
-      error = std::string(1, e.code() == kExitUsage ? 'U' : 'I') + e.what();
+      if (e.code() == kExitUsage) throw;
+      throw IoError(e.what());  // a write that failed otherwise: exit 4, earlier files intact
     }
-  }
-  comm.Broadcast(&error, 0);
-  if (!error.empty())
-    throw CollectiveError(error[0] == 'U' ? kExitUsage : kExitIo, error.substr(1));
+    return std::string();
+  });
 }
 
 void Trainer::Impl::Output(const std::function<void()>& write) {
@@ -84,67 +83,67 @@ void Trainer::Impl::WriteCheckpoint() {
   });
 }
 
+// Rank 0: the checkpoint --resume names or, for auto, the newest valid one in --checkpoint-dir,
+// as its path, a NUL and its payload; "" when there is none to resume from.
+std::string Trainer::Impl::FindCheckpoint() {
+  if (cfg.resume != "auto") {
+    const std::string payload =
+        ReadFramedFile(cfg.resume, FramedKind::kCheckpoint, MaxCheckpointPayloadBytes(spec));
+    ParseCheckpoint(payload, cfg.resume);
+    return cfg.resume + '\0' + payload;
+  }
+  CheckpointEntry found;
+  std::string payload;
+  const bool ok = FindNewestValid(
+      cfg.checkpoint_dir,
+      [&](const std::string& path, const std::string& p) {
+        ParseCheckpoint(p, path);
+        payload = p;
+      },
+      [&](const std::string& w) { Say("warning: %s\n", w.c_str()); }, &found,
+      MaxCheckpointPayloadBytes(spec));
+  const size_t named = ok ? 0 : ListCheckpoints(cfg.checkpoint_dir).size();
+  if (named > 0 && !cfg.fresh_start_ok)
+    throw UsageError("--resume auto: none of the " + std::to_string(named) +
+                     " checkpoint file(s) in " + cfg.checkpoint_dir +
+                     " is valid (see the warnings): not starting fresh over them; fix or "
+                     "remove them, or add --fresh-start-ok to start from scratch");
+  return ok ? found.path + '\0' + payload : "";
+}
+
 int64_t Trainer::Impl::Resume() {
   if (cfg.resume == "none" || (cfg.resume == "auto" && cfg.checkpoint_dir.empty())) return -1;
   // Rank 0 finds and reads the file; the bytes (or the error) go to every rank.
-  std::string msg;  // 'C' + payload + '\0' + path, 'N' for none, 'E' + error
-  if (comm.rank() == 0) {
-    try {
-      if (cfg.resume == "auto") {
-        CheckpointEntry found;
-        std::string payload;
-        const bool ok = FindNewestValid(
-            cfg.checkpoint_dir,
-            [&](const std::string& path, const std::string& p) {
-              ParseCheckpoint(p, path);
-              payload = p;
-            },
-            [&](const std::string& w) { Say("warning: %s\n", w.c_str()); }, &found,
-            MaxCheckpointPayloadBytes(spec));
-        const size_t named = ok ? 0 : ListCheckpoints(cfg.checkpoint_dir).size();
-        if (named > 0 && !cfg.fresh_start_ok)
-          throw UsageError("--resume auto: none of the " + std::to_string(named) +
-                           " checkpoint file(s) in " + cfg.checkpoint_dir +
-                           " is valid (see the warnings): not starting fresh over them; fix or "
-                           "remove them, or add --fresh-start-ok to start from scratch");
-        msg = ok ? "C" + found.path + '\0' + payload : "N";
-      } else {
-        const std::string payload =
-            ReadFramedFile(cfg.resume, FramedKind::kCheckpoint, MaxCheckpointPayloadBytes(spec));
-        ParseCheckpoint(payload, cfg.resume);
-        msg = "C" + cfg.resume + '\0' + payload;
-      }
-    } catch (const Error& e) {
-      msg = "E" + std::string(e.what());
-    }
-  }
-  comm.Broadcast(&msg, 0);
-  if (msg[0] == 'E') throw CollectiveError(kExitUsage, msg.substr(1));
-  if (msg[0] == 'N') {
+  const std::string found = RankZeroActs(comm, [&] { return FindCheckpoint(); });
+  if (found.empty()) {
     Say("no checkpoint in %s: starting fresh\n", cfg.checkpoint_dir.c_str());
     return -1;
   }
-  const size_t nul = msg.find('\0');
-  const std::string path = msg.substr(1, nul - 1);
+  const size_t nul = found.find('\0');
+  const std::string path = found.substr(0, nul);
   const auto t0 = Clock::now();
-  const pb::Checkpoint ck = ParseCheckpoint(msg.substr(nul + 1), path);
+  const pb::Checkpoint ck = ParseCheckpoint(found.substr(nul + 1), path);
+  CheckResumable(ck, path);
+  RestoreState(ck, path);
+  Say("resumed from %s at step %lld (epoch %lld, %lld samples into it; saved by %d rank(s); "
+      "parsed in %.1f ms)\n",
+      path.c_str(), (long long)pos.step, (long long)pos.epoch + 1, (long long)pos.position_in_epoch,
+      ck.world_size(), 1000 * Since(t0));
+  return pos.step;
+}
+
+// Every rank, on the same bytes: the checkpoint's model must be the requested one, the options
+// that cannot change have not, and the seed only with --allow-seed-change. Says what changes.
+void Trainer::Impl::CheckResumable(const pb::Checkpoint& ck, const std::string& path) {
+  const auto refuse = [&](const std::string& why, const std::vector<std::string>& items) {
+    std::string all;
+    for (const auto& s : items) all += "\n  " + s;
+    if (!items.empty()) throw CollectiveError(kExitUsage, path + ": " + why + all);
+  };
   const ModelData m = ModelFromProto(ck.model(), path);
-  const std::vector<std::string> mismatches = SpecMismatches(m.spec, spec);
-  if (!mismatches.empty()) {
-    std::string all;
-    for (const auto& s : mismatches) all += "\n  " + s;
-    throw CollectiveError(kExitUsage,
-                          path + ": the checkpoint's model differs from the requested one:" + all);
-  }
-  const std::vector<std::string> refused = RefusedChanges(ck.options(), cfg);
-  if (!refused.empty()) {
-    std::string all;
-    for (const auto& r : refused) all += "\n  " + r;
-    throw CollectiveError(kExitUsage, path +
-                                          ": cannot resume with these options changed (the "
-                                          "weights assume the checkpoint's values):" +
-                                          all);
-  }
+  refuse("the checkpoint's model differs from the requested one:", SpecMismatches(m.spec, spec));
+  refuse("cannot resume with these options changed (the weights assume the checkpoint's values):",
+         RefusedChanges(ck.options(), cfg));
   // The seed picks every epoch's order, dropout masks and augmentation: a new one mid-run
   // silently changes the rest of training.
   if (ck.seed() != cfg.seed) {
@@ -154,8 +153,7 @@ int64_t Trainer::Impl::Resume() {
       throw CollectiveError(kExitUsage,
                             path + ": the checkpoint was written with another seed: " + both +
                                 "; rerun with --seed " + std::to_string(ck.seed()) +
-                                ", or add --allow-seed-change to continue with the "
-                                "new one");
+                                ", or add --allow-seed-change to continue with the new one");
     Say("resume: using new value %s (--allow-seed-change)\n", both.c_str());
   }
   for (const std::string& change : OptionChanges(ck.options(), cfg))
@@ -163,7 +161,12 @@ int64_t Trainer::Impl::Resume() {
   if (m.spec.init != spec.init)
     Say("resume: --init %s has no effect (the weights come from the checkpoint)\n",
         Name(spec.init));
-  net.params() = m.params;
+}
+
+// Parameters, velocity, position, the running average, the best model (read by rank 0 from
+// best.pb) and the metrics file cut back to the checkpoint's epoch.
+void Trainer::Impl::RestoreState(const pb::Checkpoint& ck, const std::string& path) {
+  net.params() = ModelFromProto(ck.model(), path).params;
   opt.velocity() = TensorsToFlat(spec, ck.velocity(), path);
   pos = PositionFromProto(ck.position());
   state.average.clear();
@@ -174,12 +177,9 @@ int64_t Trainer::Impl::Resume() {
                               " is beyond the training set (" + std::to_string(data.train.size) +
                               " samples): was it written for other data?");
   if (cfg.early_stop_patience > 0 && pos.best_epoch >= 0) {
-    std::string best;
-    OnRankZero([&] { best = ReadFramedFile(BestModelPath(), FramedKind::kModel); });
-    comm.Broadcast(&best, 0);
-    pb::Model bm;
-    bm.ParseFromString(best);
-    state.best_params = ModelFromProto(bm, BestModelPath()).params;
+    const std::string best =
+        RankZeroActs(comm, [&] { return ReadFramedFile(BestModelPath(), FramedKind::kModel); });
+    state.best_params = ModelFromPayload(FramedKind::kModel, best, BestModelPath()).params;
   }
   if (!cfg.metrics_path.empty()) {
     int dropped = 0;
@@ -188,11 +188,6 @@ int64_t Trainer::Impl::Resume() {
       Say("resume: removed %d line(s) past epoch %lld from %s (the interrupted attempt's)\n",
           dropped, (long long)pos.epoch, cfg.metrics_path.c_str());
   }
-  Say("resumed from %s at step %lld (epoch %lld, %lld samples into it; saved by %d rank(s); "
-      "parsed in %.1f ms)\n",
-      path.c_str(), (long long)pos.step, (long long)pos.epoch + 1, (long long)pos.position_in_epoch,
-      ck.world_size(), 1000 * Since(t0));
-  return pos.step;
 }
 
 std::string Trainer::Impl::NonFiniteLayer() const {
@@ -230,14 +225,12 @@ std::string Trainer::Impl::EvaluateAverage(pb::EpochMetrics* m) {
   if (pos.average_count == 0) return "";
   const bool cls = data.test.is_classification();
   std::swap(net.params(), state.average);
-  const EvalResult t = EvaluateSharded(comm, net, data.test, data.transform, x.data(),
-                                       labels.data(), targets.data());
+  const EvalResult t = EvaluateSharded(comm, net, data.test, data.transform);
   m->set_avg_test_loss(t.loss);
   cls ? m->set_avg_test_accuracy(t.accuracy) : m->set_avg_test_mse(t.mse);
   std::string text = "  avg test " + Describe(t);
   if (data.val.size > 0) {
-    const EvalResult v = EvaluateSharded(comm, net, data.val, data.transform, x.data(),
-                                         labels.data(), targets.data());
+    const EvalResult v = EvaluateSharded(comm, net, data.val, data.transform);
     m->set_avg_val_loss(v.loss);
     cls ? m->set_avg_val_accuracy(v.accuracy) : m->set_avg_val_mse(v.mse);
     text += "  avg val " + Describe(v);

@@ -54,16 +54,14 @@ std::vector<float> PredictOutput0(const ModelData& m, const std::vector<float>& 
   const int chunk = 256;
   Network<float> net(m.spec, chunk);
   net.params() = params;
-  std::vector<float> x(static_cast<size_t>(chunk) * grid.input_dim), out(grid.size);
-  std::vector<size_t> idx(chunk);
-  for (size_t at = 0; at < grid.size; at += chunk) {
-    const int rows = static_cast<int>(std::min<size_t>(chunk, grid.size - at));
-    for (int r = 0; r < rows; ++r) idx[r] = at + r;
-    GatherInputs(grid, idx.data(), rows, m.transform, AugmentOptions(), 0, x.data());
-    net.Forward(x.data(), rows);
-    for (int r = 0; r < rows; ++r)
-      out[at + r] = net.output()[static_cast<size_t>(r) * m.spec.output_dim];
-  }
+  std::vector<float> out(grid.size);
+  BatchReader(grid, m.transform, chunk)
+      .ForEach(0, grid.size,
+               [&](size_t first, int rows, const float* x, const int32_t*, const float*) {
+                 net.Forward(x, rows);
+                 for (int r = 0; r < rows; ++r)
+                   out[first + r] = net.output()[static_cast<size_t>(r) * m.spec.output_dim];
+               });
   return out;
 }
 
