@@ -284,6 +284,9 @@ TrainSummary Trainer::Impl::Finish() {
   summary.test = EvaluateSharded(comm, net, data.test, data.transform);
   summary.steps = pos.step;
   summary.samples_seen = pos.samples_seen;
+  summary.epochs_completed = pos.epoch;
+  summary.classification = data.train.is_classification();
+  summary.stopped_by_max_steps = pos.epoch < cfg.epochs && !stop_early && MaxStepsReached();
   if (data.train.is_classification())
     Say("final: test accuracy %.2f%% (%lld samples), test loss %s, %lld steps, %lld samples "
         "seen\n",
@@ -309,5 +312,13 @@ Trainer::Trainer(Communicator& comm, const ModelSpec& spec, const TrainData& dat
     : impl_(std::make_unique<Impl>(comm, spec, data, config)) {}
 Trainer::~Trainer() = default;
 TrainSummary Trainer::Run() { return impl_->Run(); }
+TrainSummary Trainer::SoFar() const {
+  TrainSummary s;
+  s.steps = impl_->pos.step;
+  s.samples_seen = impl_->pos.samples_seen;
+  s.epochs_completed = impl_->pos.epoch;
+  s.resumed_from_step = impl_->summary.resumed_from_step;
+  return s;
+}
 
 }  // namespace dpmlp

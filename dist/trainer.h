@@ -29,9 +29,12 @@ struct TrainSummary {
   int64_t steps = 0;
   int64_t samples_seen = 0;
   int64_t resumed_from_step = -1;  // -1: fresh start
+  int64_t epochs_completed = 0;
+  bool stopped_by_max_steps = false;  // --max-steps ended training before --epochs
   EvalResult test, val;
   bool early_stopped = false;
-  std::vector<float> params;  // final (or best, with early stopping) parameters
+  bool classification = true;  // test holds accuracy (else mse)
+  std::vector<float> params;   // final (or best, with early stopping) parameters
 };
 
 // The epoch's sample order: one global permutation of [0, n) from (seed, epoch) by Fisher-Yates
@@ -47,6 +50,8 @@ class Trainer {
           const TrainConfig& config);
   ~Trainer();
   TrainSummary Run();
+  // Where a run stands now: after Run threw, the steps, samples and epochs done until then.
+  TrainSummary SoFar() const;
 
  private:
   struct Impl;

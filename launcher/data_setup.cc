@@ -97,7 +97,6 @@ std::string OptionOfSpecField(const std::string& field) {
   if (field == "sigmoid_k") return "--sigmoid-k";
   if (field == "alpha") return "--alpha";
   if (field == "maxout_pieces") return "--maxout-pieces";
-  if (field == "output") return "--output";
   return "the data (" + field + ")";
 }
 
@@ -144,7 +143,12 @@ ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targe
   try {
     s.Validate();
   } catch (const SpecError& e) {
-    throw UsageError(OptionOfSpecField(e.field()) + ": " + e.detail());
+    if (e.field() != "output") throw UsageError(OptionOfSpecField(e.field()) + ": " + e.detail());
+    // "identity does not go with loss mse" reads as the command line: --output ... --loss ...
+    std::string d = e.detail();
+    const size_t at = d.find(" loss ");
+    if (at != std::string::npos) d.replace(at, 6, " --loss ");
+    throw UsageError("--output " + d);
   }
   return s;
 }

@@ -95,6 +95,7 @@ po::options_description TrainingOptions(TrainConfig* c, int* threads) {
       ("average-epochs", WithDefault(&c->average_epochs), "final model = mean of the parameters after every step of the last K epochs (0: off)")
       ("metrics", po::value(&c->metrics_path), "append one JSON object per epoch to this file")
       ("save-model", po::value(&c->save_model_path), "write the trained model here")
+      ("summary-json", po::value(&c->summary_json_path), "write how the run ended (exit reason and code, steps, final test figures, saved model) here as one JSON object")
       ("progress", WithDefault(&c->progress), "auto | bar | lines | off")
       ("collective-timeout", WithDefault(&c->collective_timeout), "seconds a rank may wait in a collective before the job is ended (0: off)")
       ("allreduce-bucket-kb", WithDefault(&c->allreduce_bucket_kb), "start the gradient allreduce during backward in buckets of this many KiB, last layers first (0: one allreduce after backward)")

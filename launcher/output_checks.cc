@@ -14,6 +14,7 @@ namespace dpmlp {
 void CheckTrainOutputs(const TrainConfig& c) {
   if (!c.metrics_path.empty()) CheckOutputPath("--metrics", c.metrics_path, /*append=*/true);
   if (!c.save_model_path.empty()) CheckOutputPath("--save-model", c.save_model_path, false);
+  if (!c.summary_json_path.empty()) CheckOutputPath("--summary-json", c.summary_json_path, false);
   if (c.checkpoint_dir.empty()) return;
   // A missing folder is created (with its parents) when the run starts; an existing one must be a
   // writable directory.

@@ -1,4 +1,5 @@
 // dpmlp train: options → data → model spec → the data-parallel trainer.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -9,6 +10,7 @@
 #include "dist/trainer.h"
 #include "launcher/commands.h"
 #include "launcher/data_setup.h"
+#include "launcher/run_summary.h"
 
 namespace dpmlp {
 
@@ -94,8 +96,20 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
       std::fflush(stdout);
     }
     Trainer trainer(comm, spec, data, cfg);
-    trainer.Run();
-    return kExitOk;
+    const auto start = std::chrono::steady_clock::now();
+    const auto seconds = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    try {
+      const TrainSummary s = trainer.Run();
+      return WriteRunSummary(comm.rank(), cfg, comm.size(), s, kExitOk, "", seconds());
+    } catch (const Error& e) {
+      // Every rank is here for a CollectiveError; for another error, this rank alone (it then
+      // ends the job): either way rank 0 records how the run ended before the error goes on.
+      WriteRunSummary(comm.rank(), cfg, comm.size(), trainer.SoFar(), e.code(), e.what(),
+                      seconds());
+      throw;
+    }
   };
   return Guarded(comm, setup, run);
 }

@@ -79,10 +79,13 @@ check "fashion 784-16-16-10: test accuracy $acc >= 0.84" lt 0.8399999 "$acc"
 check "examples/README.md shows the fashion-best command" \
   grep -qF "mpirun -np 2 build/dpmlp train --config examples/fashion-best.ini" "$EX/README.md"
 expect_exit 0 "fashion-best: 20 steps at np 2" timeout 120 "${MPIRUN[@]}" -np 2 "$DPMLP" train \
-  --config "$EX/fashion-best.ini" --max-steps 20 --test-samples 1000 --progress off
+  --config "$EX/fashion-best.ini" --max-steps 20 --test-samples 1000 --progress off \
+  --summary-json fb20.json
 check "fashion-best: the config's network is built" \
   grep -q "^model 784-$(sed -n 's/^layers *= *//p' "$EX/fashion-best.ini" | tr , -)-10 " last.out
-check "fashion-best: 20 steps with a finite loss" grep -qE '^final: test accuracy [0-9.]+%.*, 20 steps,' last.out
+check "fashion-best: 20 steps with a finite loss" python3 -c 'import json, math, sys
+s = json.load(open(sys.argv[1]))
+sys.exit(not (int(s["steps"]) == 20 and s["exit_reason"] == "max_steps" and math.isfinite(s["test_loss"])))' fb20.json
 
 # --- fashion-best.sh: its arithmetic on a short run ---------------------------------------------
 # Two seeds of 2 epochs on 2000 images cannot reach the targets: the script must say so (exit 1)

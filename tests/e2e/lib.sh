@@ -71,6 +71,11 @@ print(json.loads(lines[n - 1]).get(sys.argv[3], "") if len(lines) >= n else "")'
 }
 # rel_le A B TOL: |A - B| <= TOL * |B|.
 rel_le() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b; exit !(a != "" && d <= t * m) }'; }
+# summary FILE KEY: field KEY of a --summary-json file (empty when absent or unreadable).
+summary() {
+  python3 -c 'import json, sys
+print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$@" 2>/dev/null
+}
 # final_line FILE: rank 0's closing line, e.g.
 # "final: test accuracy 81.25% (2000 samples), test loss 0.5952, 282 steps".
 final_line() { grep -m1 '^final: ' "$1"; }

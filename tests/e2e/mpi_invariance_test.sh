@@ -28,14 +28,15 @@ invariance() {
   local label=$1 np=$2 diff rel
   shift 2
   expect_exit 0 "$label: 50 steps" timeout 120 "$@" -np "$np" "$DPMLP" "${RUN[@]}" "${EXTRA[@]}" \
-    --save-model "$label.pb" --checkpoint-dir "ck-$label"
+    --save-model "$label.pb" --checkpoint-dir "ck-$label" --summary-json "$label.json"
   # The header proves the ranks formed one world (not np independent single-process runs).
   check "$label: rank 0 reports world size $np" grep -q "world size $np (open-mpi)" last.out
-  check "$label: final line reports 50 steps" grep -Eq '^final: .*, 50 steps(,|$)' last.out
+  check "$label: the summary reports 50 steps at world size $np" \
+    test "$(summary "$label.json" steps)" = 50 -a "$(summary "$label.json" world_size)" = "$np"
   check "$label: checkpoint says world_size $np, step 50, $WANT_SAMPLES samples seen" \
     test "$(world_size "ck-$label")" = "$np" -a "$(position step "ck-$label")" = 50 \
     -a "$(position samples_seen "ck-$label")" = "$WANT_SAMPLES"
-  final_loss() { sed -n 's/^final: .*test loss \([0-9.eE+-]*\),.*/\1/p' last.out; }
+  final_loss() { summary "$label.json" test_loss; }
   [ "$label" = np1 ] && NP1_LOSS=$(final_loss) && return
   diff=$("$MODEL_DIFF" np1.pb "$label.pb")
   rel=$(sed -n 's/^rel_l2 \([^ ]*\) .*/\1/p' <<<"$diff")
@@ -45,7 +46,7 @@ invariance() {
 }
 
 for np in 1 2 3 4; do invariance "np$np" "$np" "${MPIRUN[@]}"; done
-# Item 11: the same over TCP, standing in for separate hosts. pml ob1 makes the btl list binding
+# The same over TCP, standing in for separate hosts. pml ob1 makes the btl list binding
 # (the UCX pml, when it is picked, would bypass it).
 invariance tcp2 2 mpirun --oversubscribe --mca pml ob1 --mca btl self,tcp
 # The allreduce in buckets started during backward (16 KiB: the 64,32 net's first layer,
@@ -63,10 +64,10 @@ check "bucketed np 2 and fused np 2 agree to 1e-5 relative" \
 # says so.
 EXTRA=(--grad-wire bf16)
 expect_exit 0 "bf16: 50 steps at np 2" timeout 120 "${MPIRUN[@]}" -np 2 "$DPMLP" "${RUN[@]}" \
-  "${EXTRA[@]}" --save-model bf16.pb --checkpoint-dir ck-bf16
+  "${EXTRA[@]}" --save-model bf16.pb --checkpoint-dir ck-bf16 --summary-json bf16.json
 rel=$("$MODEL_DIFF" np1.pb bf16.pb | sed -n 's/^rel_l2 \([^ ]*\) .*/\1/p')
 check "bf16 vs np1: rel $rel is above the fp32 bound 1e-5 (the rounding is real)" lt 1e-5 "$rel"
-BF16_LOSS=$(final_loss)
+BF16_LOSS=$(summary bf16.json test_loss)
 check "bf16 test loss $BF16_LOSS within 10 % of np 1's $NP1_LOSS" rel_le "$BF16_LOSS" "$NP1_LOSS" 0.1
 check "bf16 checkpoint records grad_wire bf16" \
   grep -q 'grad_wire: "bf16"' <("$DPMLP" info --checkpoint "$(ls ck-bf16/ckpt-*.pb | tail -1)")
@@ -75,7 +76,7 @@ expect_exit 0 "bf16 checkpoint resumed in fp32" timeout 120 "${MPIRUN[@]}" -np 2
 check "the resume names the changed wire format" \
   grep -q 'resume: using new value --grad-wire "fp32" (checkpoint: "bf16")' last.out
 
-# Item 9: an epoch of 1001 samples at global batch 100 and np = 3: ten batches of 100 (shards
+# An epoch of 1001 samples at global batch 100 and np = 3: ten batches of 100 (shards
 # 33/33/34) and a last one of 1 (two ranks empty), 11 steps. The metrics must count exactly 1001
 # samples, and the train loss (sum of per-sample losses over the epoch / 1001) equals the
 # one-rank run's up to float summation order: 1e-5 relative.
@@ -106,7 +107,7 @@ check "np 3 test accuracy $A3 within one sample (0.002) of np 1's $A1" \
   awk -v a="$A3" -v b="$A1" 'BEGIN { d = a - b; exit !(a != "" && b != "" && d <= 0.0020001 && -d <= 0.0020001) }'
 
 
-# Item 12: a bad data path at np = 2. Every rank validates its inputs before the first
+# A bad data path at np = 2. Every rank validates its inputs before the first
 # collective, so both must exit 2 on their own, print one message between them, and finish in
 # seconds (a hang would run into the 60 s timeout).
 start=$(date +%s)
