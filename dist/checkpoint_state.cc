@@ -92,6 +92,7 @@ pb::TrainOptions OptionsToProto(const TrainConfig& c) {
   o.set_test_labels(c.test_labels);
   o.set_val_npy(c.val_npy);
   o.set_val_labels(c.val_labels);
+  o.set_csv_header(c.csv_header);
   return o;
 }
 

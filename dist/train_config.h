@@ -16,6 +16,7 @@ struct TrainConfig {
   std::string data_dir;
   std::string train_csv, test_csv;
   int csv_targets = 0;
+  bool csv_header = false;  // the first row of each CSV names the columns (skipped)
   // NumPy inputs: features and labels (or targets) per split; val is optional.
   std::string train_npy, train_labels, test_npy, test_labels, val_npy, val_labels;
   std::string normalize = "auto";  // auto: standardize real data, none for synthetic sets
