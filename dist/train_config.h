@@ -53,6 +53,10 @@ struct TrainConfig {
   bool fresh_start_ok = false;
   bool allow_seed_change = false;  // resume a checkpoint written with another --seed
 
+  // Fine-tuning: the model file or checkpoint whose parameters (and input normalisation) the run
+  // starts from instead of a random init; a resumed checkpoint wins over it.
+  std::string init_from;
+
   std::string metrics_path;
   std::string save_model_path;
   std::string progress = "auto";      // auto | bar | lines | off

@@ -102,19 +102,16 @@ std::string NormalizationFor(const TrainConfig& c) {
   return ResolveNormalization(c.normalize, c.dataset, c.data_dir, c.train_csv, c.train_npy);
 }
 
-namespace {
-
-// The option that sets a ModelSpec field (the widths come from the data).
 std::string OptionOfSpecField(const std::string& field) {
-  if (field == "hidden") return "--layers";
+  if (field == "hidden" || field == "widths") return "--layers";
+  if (field == "activation") return "--activation";
+  if (field == "loss") return "--loss";
   if (field == "sigmoid_k") return "--sigmoid-k";
   if (field == "alpha") return "--alpha";
   if (field == "maxout_pieces") return "--maxout-pieces";
   if (field == "output") return "--output";
   return "the data (" + field + ")";
 }
-
-}  // namespace
 
 ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targets) {
   ValidateModelOptions(m);
