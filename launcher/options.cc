@@ -100,7 +100,7 @@ po::options_description TrainingOptions(TrainConfig* c, int* threads) {
       ("collective-timeout", WithDefault(&c->collective_timeout), "seconds a rank may wait in a collective before the job is ended (0: off)")
       ("allreduce-bucket-kb", WithDefault(&c->allreduce_bucket_kb), "start the gradient allreduce during backward in buckets of this many KiB, last layers first (0: one allreduce after backward)")
       ("grad-wire", WithDefault(&c->grad_wire), "gradients on the wire: fp32 | bf16 (half the bytes, rounded; not rank-count exact)")
-      ("init-from", po::value(&c->init_from), "fine-tune: start from the parameters of this model file (--save-model) or checkpoint, whose architecture the options must build; its input normalisation is kept (--normalize is not applied); velocity and step start at 0. A checkpoint resumed from --checkpoint-dir wins over it");
+      ("init-from", po::value(&c->init_from), "fine-tune: start from the parameters of this model file (--save-model) or checkpoint, whose architecture the options must build; its input normalisation is kept (--normalize is not applied); velocity and step start at 0. A checkpoint that --resume loads wins over it (--init-from is then not applied)");
   return d;
 }
 
