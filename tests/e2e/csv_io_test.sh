@@ -161,6 +161,14 @@ expect_exit 0 "export --format onnx to a file" "$DPMLP" export --format onnx --m
 "$DPMLP" export --format onnx --model c.pb --out - 2>onnx_stdout.err | cat >c_stdout.onnx
 check "export --format onnx --out -: byte-equal to the file" cmp c.onnx c_stdout.onnx
 check "  its log line on standard error" grep -q 'to standard output$' onnx_stdout.err
+# Binary bytes are not sent to a terminal: under script(1) standard output is a pseudo-terminal.
+if command -v script >/dev/null; then
+  script -qec "$(printf '%q ' "$DPMLP" export --format onnx --model c.pb --out -)" tty.log \
+    >/dev/null 2>&1
+  check "export --format onnx --out - to a terminal: exit 2" \
+    grep -q 'COMMAND_EXIT_CODE="2"' tty.log
+  check "  naming it" grep -q -- '--out -: standard output is a terminal' tty.log
+fi
 expect_exit 2 "export --format npy --out -" "$DPMLP" export --model c.pb --out -
 stderr_names "  npy to -" "--out -: the npy export writes a directory"
 
