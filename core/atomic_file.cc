@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <system_error>
 
 #include "core/error.h"
@@ -227,6 +228,13 @@ void CheckOutputPath(const std::string& option, const std::string& path, bool ap
 
 void WriteFileAtomic(const std::string& path, const std::string& bytes) {
   WriteFileAtomic(path, bytes.data(), bytes.size());
+}
+
+void WriteStandardOutput(const std::string& bytes) {
+  std::fflush(stdout);  // whatever stdio holds goes first
+  IgnoreFileSizeSignal();
+  const int err = WriteAll(STDOUT_FILENO, bytes.data(), bytes.size());
+  if (err != 0) throw IoError("standard output: cannot write: " + ErrnoText(err));
 }
 
 void AppendRecord(const std::string& path, const std::string& record) {

@@ -48,6 +48,11 @@ void CheckOutputPath(const std::string& option, const std::string& path, bool ap
 void WriteFileAtomic(const std::string& path, const void* data, size_t size);
 void WriteFileAtomic(const std::string& path, const std::string& bytes);
 
+// Writes `bytes` to standard output (an output given as "-"), after anything stdio buffered there;
+// short writes and EINTR are retried. Throws IoError naming standard output on a write error
+// (a full disk, /dev/full). A closed pipe ends the process by SIGPIPE, as it does any filter.
+void WriteStandardOutput(const std::string& bytes);
+
 // Appends `record` (one whole line, say) to `path`, creating it (mode 0644 before umask) if
 // missing. The record goes in one write(2) with O_APPEND; if that write is cut short (RLIMIT_FSIZE,
 // a full disk) and the rest cannot be written either, a regular file is truncated back to its

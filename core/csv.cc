@@ -1,4 +1,4 @@
-// CSV loader: no header, comma-separated numbers, one sample per line.
+// CSV loader: comma-separated numbers, one sample per line, after an optional header row.
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "core/dataset.h"
 #include "core/error.h"
@@ -96,9 +97,74 @@ int32_t ParseLabel(std::string_view field, const std::string& where, int num_cla
   return static_cast<int32_t>(v);
 }
 
+// True when the whole field reads as a number (the header check: a data row is no header).
+bool IsNumber(std::string_view field) {
+  std::string_view s = Trim(field);
+  if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && ec != std::errc::invalid_argument && end == s.data() + s.size();
+}
+
+// The names of a header row: fields split at commas outside double quotes, a quoted name
+// unquoted ("" inside quotes is one quote), blanks around a name trimmed.
+std::vector<std::string> SplitHeader(std::string_view line) {
+  std::vector<std::string> names(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '"' && quoted && i + 1 < line.size() && line[i + 1] == '"') {
+      names.back() += '"', ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      names.emplace_back();
+    } else {
+      names.back() += c;
+    }
+  }
+  for (std::string& n : names) n = std::string(Trim(n));
+  return names;
+}
+
+// Checks the header row at `where` and returns its column count. Refused: an empty name, and a
+// row of numbers only (a data row taken for a header would silently lose a sample), except the
+// column numbers 0,1,...,n-1 that pandas writes for unnamed columns.
+size_t CheckHeader(std::string_view line, const std::string& where) {
+  const std::vector<std::string> names = SplitHeader(line);
+  bool numbers = true, column_numbers = true;
+  for (size_t k = 0; k < names.size(); ++k) {
+    if (names[k].empty())
+      throw UsageError(where + ": column " + std::to_string(k + 1) +
+                       " of the header (--csv-header) has no name");
+    numbers = numbers && IsNumber(names[k]);
+    column_numbers = column_numbers && names[k] == std::to_string(k);
+  }
+  if (numbers && !column_numbers)
+    throw UsageError(where + ": --csv-header, but this row is all numbers ('" + Printable(line) +
+                     "'): a data row, not a header? Without a header row, drop --csv-header");
+  return names.size();
+}
+
+// The first data row (at line_no) sets the row width: it must hold the label or targets and a
+// feature, and as many fields as the header names (header_fields > 0).
+void CheckFirstRow(const std::string& path, size_t line_no, size_t fields, size_t lead,
+                   int target_columns, size_t header_fields) {
+  if (fields <= lead)
+    throw UsageError(path + ":" + std::to_string(line_no) + ": " + std::to_string(fields) +
+                     " fields, need more than " + std::to_string(lead) + " (" +
+                     (target_columns > 0 ? std::to_string(lead) + " targets" : "the label") +
+                     " and at least one feature)");
+  if (header_fields > 0 && fields != header_fields)
+    throw UsageError(path + ":1: the header (--csv-header) names " + std::to_string(header_fields) +
+                     " columns, but line " + std::to_string(line_no) + " has " +
+                     std::to_string(fields) + " fields");
+}
+
 // target_columns: 0 = a label column first, T > 0 = T target columns first, -1 = features only.
-Dataset ParseCsv(const std::string& path, int target_columns, int num_classes) {
-  std::string text = ReadInputFile(path);
+// header: the first line names the columns (checked, then skipped). `path` names the text.
+Dataset ParseCsv(std::string text, const std::string& path, int target_columns, int num_classes,
+                 bool header) {
   StripUtf8Bom(&text);  // a spreadsheet's export often starts with one
 
   Dataset d;
@@ -107,6 +173,7 @@ Dataset ParseCsv(const std::string& path, int target_columns, int num_classes) {
                       : target_columns == 0 ? 1
                                             : 0;
   size_t fields_per_row = 0;  // set by the first row
+  size_t header_fields = 0;   // with a header: its column count
   size_t line_no = 0;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -121,6 +188,10 @@ Dataset ParseCsv(const std::string& path, int target_columns, int num_classes) {
       // Blank lines are tolerated only at the end of the file (a trailing newline or two).
       if (text.find_first_not_of(" \t\r\n", pos) == std::string::npos) break;
       throw UsageError(where + ": empty line");
+    }
+    if (header && line_no == 1) {
+      header_fields = CheckHeader(line, where);
+      continue;
     }
 
     size_t fields = 0;
@@ -141,12 +212,7 @@ Dataset ParseCsv(const std::string& path, int target_columns, int num_classes) {
       start = comma + 1;
     }
     if (fields_per_row == 0) {
-      if (fields <= lead) {
-        throw UsageError(where + ": " + std::to_string(fields) + " fields, need more than " +
-                         std::to_string(lead) + " (" +
-                         (target_columns > 0 ? std::to_string(lead) + " targets" : "the label") +
-                         " and at least one feature)");
-      }
+      CheckFirstRow(path, line_no, fields, lead, target_columns, header_fields);
       fields_per_row = fields;
     } else if (fields != fields_per_row) {
       throw UsageError(where + ": ragged row: " + std::to_string(fields) + " fields, expected " +
@@ -154,6 +220,8 @@ Dataset ParseCsv(const std::string& path, int target_columns, int num_classes) {
     }
     ++d.size;
   }
+  if (d.size == 0 && header_fields > 0)
+    throw UsageError(path + ":2: no data rows after the header (--csv-header)");
   if (d.size == 0) throw UsageError(path + ":1: empty file (no data rows)");
 
   d.input_dim = fields_per_row - lead;
@@ -170,17 +238,20 @@ Dataset ParseCsv(const std::string& path, int target_columns, int num_classes) {
 
 }  // namespace
 
-Dataset LoadCsv(const std::string& path, int target_columns, int num_classes) {
+Dataset LoadCsv(const std::string& path, int target_columns, int num_classes, bool header) {
   if (target_columns < 0 || num_classes < 0) {
     throw UsageError(path + ": target column count and class count must be >= 0");
   }
-  return ParseCsv(path, target_columns, num_classes);
+  return ParseCsv(ReadInputFile(path), path, target_columns, num_classes, header);
 }
 
-Dataset LoadCsvInputs(const std::string& path, size_t expected_columns) {
-  Dataset d = ParseCsv(path, -1, 0);
+Dataset LoadCsvInputs(const std::string& path, size_t expected_columns, bool header) {
+  const bool from_stdin = path == "-";
+  const std::string source = from_stdin ? kStdinName : path;
+  Dataset d =
+      ParseCsv(from_stdin ? ReadStandardInput() : ReadInputFile(path), source, -1, 0, header);
   if (d.input_dim != expected_columns)
-    throw UsageError(path + ":1: " + std::to_string(d.input_dim) +
+    throw UsageError(source + (header ? ":2: " : ":1: ") + std::to_string(d.input_dim) +
                      " fields per row, the model takes " + std::to_string(expected_columns) +
                      " inputs");
   return d;

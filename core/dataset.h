@@ -59,16 +59,21 @@ std::string MissingIdxFilesMessage(const std::string& dir, const std::string& fi
 // declaring more data than the file holds fails as truncated without allocating the declared size.
 Dataset LoadIdxPair(const std::string& images_path, const std::string& labels_path);
 
-// Loads a CSV file (no header, comma-separated, numeric). target_columns == 0: the first column is
-// an integer class label in [0, num_classes) and the rest are features; target_columns == T > 0:
-// the first T columns are regression targets. num_classes == 0 infers 1 + the largest label.
-// Throws UsageError naming file and line on a ragged row, a non-numeric, NaN or Inf field,
-// a negative or non-integer label, or an empty file.
-Dataset LoadCsv(const std::string& path, int target_columns, int num_classes = 0);
+// Loads a CSV file (comma-separated, numeric). target_columns == 0: the first column is an
+// integer class label in [0, num_classes) and the rest are features; target_columns == T > 0: the
+// first T columns are regression targets. num_classes == 0 infers 1 + the largest label.
+// header: the first row names the columns and is skipped. It must have as many columns as the
+// data rows and no empty name (a name may be "quoted"), and must not be numbers only, which is
+// most likely a data row (refused, except the column numbers 0,1,...,n-1 that pandas writes for
+// unnamed columns). Throws UsageError naming file and line on a bad header, a ragged row, a
+// non-numeric, NaN or Inf field, a negative or non-integer label, or an empty file.
+Dataset LoadCsv(const std::string& path, int target_columns, int num_classes = 0,
+                bool header = false);
 
 // Loads a CSV of inputs only (no label or target columns), as `predict` reads; every row must
-// have expected_columns fields. Same errors as LoadCsv.
-Dataset LoadCsvInputs(const std::string& path, size_t expected_columns);
+// have expected_columns fields. Path "-" reads standard input (once, to its end), named
+// "<stdin>" in messages. Same header rule and errors as LoadCsv.
+Dataset LoadCsvInputs(const std::string& path, size_t expected_columns, bool header = false);
 
 // Built-in synthetic sets, pure functions of (name, seed):
 //   "sin"      y = sin x, x on [-pi, pi]

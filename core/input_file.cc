@@ -31,6 +31,27 @@ struct Fd {
   }
 };
 
+// Reads fd to its end. A stream (anything but a regular file) is read up to `cap` bytes; `size`
+// only sizes the buffer at the start (a sparse or growing file is read as it is).
+std::string ReadAll(int fd, const std::string& name, bool regular, size_t size, size_t cap) {
+  std::string text;
+  if (regular) text.reserve(std::min(size, kStreamInputCap));
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t got = ::read(fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw UsageError(name + ": read error: " + std::string(std::strerror(errno)));
+    if (got == 0) break;
+    if (!regular && text.size() + static_cast<size_t>(got) > cap)
+      throw UsageError(name + ": " +
+                       (name == kStdinName ? "standard input" : DescribeFileKind(name) + " that") +
+                       " gave more than " + std::to_string(cap) +
+                       " bytes; a file that is not a regular file is read up to that cap");
+    text.append(buf, static_cast<size_t>(got));
+  }
+  return text;
+}
+
 }  // namespace
 
 std::string DescribeFileKind(const std::string& path) {
@@ -54,23 +75,16 @@ std::string ReadInputFile(const std::string& path, size_t cap) {
   if (::fstat(f.fd, &st) != 0)
     throw UsageError(path + ": cannot stat: " + std::string(std::strerror(errno)));
   if (S_ISDIR(st.st_mode)) throw UsageError(path + ": is a directory, not a file");
-  const bool regular = S_ISREG(st.st_mode);
-  std::string text;
-  // A sparse or huge regular file grows the buffer as it is read; the size only sizes the start.
-  if (regular) text.reserve(std::min(static_cast<size_t>(st.st_size), kStreamInputCap));
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t got = ::read(f.fd, buf, sizeof buf);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw UsageError(path + ": read error: " + std::string(std::strerror(errno)));
-    if (got == 0) break;
-    if (!regular && text.size() + static_cast<size_t>(got) > cap)
-      throw UsageError(path + ": " + DescribeFileKind(path) + " that gave more than " +
-                       std::to_string(cap) + " bytes; a file that is not a regular file is read " +
-                       "up to that cap");
-    text.append(buf, static_cast<size_t>(got));
-  }
-  return text;
+  return ReadAll(f.fd, path, S_ISREG(st.st_mode), static_cast<size_t>(st.st_size), cap);
+}
+
+std::string ReadStandardInput(size_t cap) {
+  struct stat st {};
+  const bool regular = ::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+  if (::fcntl(STDIN_FILENO, F_GETFD) < 0)
+    throw UsageError(std::string(kStdinName) + ": standard input is closed");
+  return ReadAll(STDIN_FILENO, kStdinName, regular, regular ? static_cast<size_t>(st.st_size) : 0,
+                 cap);
 }
 
 bool StripUtf8Bom(std::string* text) {

@@ -21,6 +21,13 @@ std::string DescribeFileKind(const std::string& path);
 // directory, fails to read, or is not a regular file and holds more than `cap` bytes.
 std::string ReadInputFile(const std::string& path, size_t cap = kStreamInputCap);
 
+// What messages call standard input (read where an input option is "-").
+inline constexpr char kStdinName[] = "<stdin>";
+
+// All of standard input, read once to its end (a pipe or terminal up to `cap` bytes, as
+// ReadInputFile reads a stream). Throws UsageError naming kStdinName on a read error.
+std::string ReadStandardInput(size_t cap = kStreamInputCap);
+
 // Drops a UTF-8 byte-order mark (EF BB BF) from the start of text; true if there was one.
 bool StripUtf8Bom(std::string* text);
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "core/error.h"
@@ -141,6 +142,37 @@ void ModelSpec::Validate() const {
   if (parameter_count() > kMaxParameters)
     throw SpecError("hidden", "absurd parameter count " + std::to_string(parameter_count()) +
                                   " (at most " + std::to_string(kMaxParameters) + ")");
+}
+
+std::vector<SpecDifference> ArchitectureDifferences(const ModelSpec& file, const ModelSpec& built) {
+  std::vector<SpecDifference> out;
+  auto diff = [&](const char* field, const std::string& a, const std::string& b) {
+    if (a != b) out.push_back({field, a, b});
+  };
+  // Floats compare exactly; shown short, or in full where the short forms look alike.
+  auto floats = [&](const char* field, float a, float b) {
+    if (a == b) return;
+    auto show = [](float v, const char* format) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, format, static_cast<double>(v));
+      return std::string(buf);
+    };
+    const bool alike = show(a, "%g") == show(b, "%g");
+    out.push_back({field, show(a, alike ? "%.9g" : "%g"), show(b, alike ? "%.9g" : "%g")});
+  };
+  diff("widths", file.Widths(), built.Widths());
+  diff("activation", Name(file.activation), Name(built.activation));
+  if (file.activation == built.activation) {  // the parameter of the activation both use
+    if (file.activation == ActKind::kSigmoid) floats("sigmoid_k", file.sigmoid_k, built.sigmoid_k);
+    if (file.activation == ActKind::kLeakyRelu || file.activation == ActKind::kElu)
+      floats("alpha", file.alpha, built.alpha);
+    if (file.activation == ActKind::kMaxout)
+      diff("maxout_pieces", std::to_string(file.maxout_pieces),
+           std::to_string(built.maxout_pieces));
+  }
+  diff("output", Name(file.output), Name(built.output));
+  diff("loss", Name(file.loss), Name(built.loss));
+  return out;
 }
 
 }  // namespace dpmlp

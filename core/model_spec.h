@@ -72,4 +72,14 @@ InitKind DefaultInit(ActKind a);
 // Parses "256,128" into widths; throws UsageError quoting the text when empty or on a zero width.
 std::vector<int> ParseLayers(const std::string& s);
 
+// A field in which two specs differ, with each side's value as text.
+struct SpecDifference {
+  std::string field, file, built;
+};
+// How the model in a file differs from the one the options build, field by field: "widths"
+// (input to output, as Widths()), "activation", the parameter of the activation both use
+// ("sigmoid_k", "alpha" or "maxout_pieces"), "output", "loss". Not "init": the weights come from
+// the file. Empty when they agree.
+std::vector<SpecDifference> ArchitectureDifferences(const ModelSpec& file, const ModelSpec& built);
+
 }  // namespace dpmlp

@@ -92,6 +92,8 @@ pb::TrainOptions OptionsToProto(const TrainConfig& c) {
   o.set_test_labels(c.test_labels);
   o.set_val_npy(c.val_npy);
   o.set_val_labels(c.val_labels);
+  o.set_init_from(c.init_from);
+  o.set_csv_header(c.csv_header);
   return o;
 }
 
@@ -192,6 +194,7 @@ std::vector<std::string> OptionChanges(const pb::TrainOptions& ck, const TrainCo
   const auto* desc = pb::TrainOptions::descriptor();
   for (int i = 0; i < desc->field_count(); ++i) {
     const auto* f = desc->field(i);
+    if (f->name() == "init_from") continue;  // not applied to a resumed run, which says so
     std::string a, b;
     google::protobuf::TextFormat::PrintFieldValueToString(ck, f, -1, &a);
     google::protobuf::TextFormat::PrintFieldValueToString(now, f, -1, &b);

@@ -65,7 +65,8 @@ uint64_t MaxCheckpointPayloadBytes(const ModelSpec& spec);
 std::vector<std::string> SpecMismatches(const ModelSpec& checkpoint, const ModelSpec& requested);
 
 // Training options whose requested value differs from the checkpoint's, as
-// "--epochs 20 (checkpoint: 10)": the run uses the new values and says so.
+// "--epochs 20 (checkpoint: 10)": the run uses the new values and says so. --init-from is left
+// out: a resumed run never applies it.
 std::vector<std::string> OptionChanges(const pb::TrainOptions& checkpoint,
                                        const TrainConfig& requested);
 

@@ -16,6 +16,7 @@ struct TrainConfig {
   std::string data_dir;
   std::string train_csv, test_csv;
   int csv_targets = 0;
+  bool csv_header = false;  // the first row of each CSV names the columns (skipped)
   // NumPy inputs: features and labels (or targets) per split; val is optional.
   std::string train_npy, train_labels, test_npy, test_labels, val_npy, val_labels;
   std::string normalize = "auto";  // auto: standardize real data, none for synthetic sets
@@ -51,6 +52,10 @@ struct TrainConfig {
   // --resume auto finding checkpoint files of which none is valid: start fresh (true) or exit 2.
   bool fresh_start_ok = false;
   bool allow_seed_change = false;  // resume a checkpoint written with another --seed
+
+  // Fine-tuning: the model file or checkpoint whose parameters (and input normalisation) the run
+  // starts from instead of a random init; a resumed checkpoint wins over it.
+  std::string init_from;
 
   std::string metrics_path;
   std::string save_model_path;

@@ -77,7 +77,10 @@ TrainSummary Trainer::Impl::Run() {
 
 void Trainer::Impl::Start() {
   comm.SetCollectiveTimeout(cfg.collective_timeout);
-  InitializeParams(spec, cfg.seed, net.params().data());
+  if (data.initial_params.empty())
+    InitializeParams(spec, cfg.seed, net.params().data());
+  else
+    net.params() = data.initial_params;  // --init-from
   comm.Broadcast(net.params().data(), net.layout().size(), 0);
   OpenRunFiles();
   summary.resumed_from_step = Resume();
@@ -103,7 +106,7 @@ void Trainer::Impl::Step(int64_t b) {
   const ShardRange shard = ShardRange::Of(b, comm.rank(), comm.size());
   const size_t* ids = perm.data() + pos.position_in_epoch + shard.begin;
   const int rows = static_cast<int>(shard.size());
-  GatherInputs(data.train, ids, rows, data.transform, cfg.augment, pos.epoch, x.data());
+  GatherInputs(data.train, ids, rows, transform, cfg.augment, pos.epoch, x.data());
   GatherTargets(data.train, ids, rows, cls ? labels.data() : nullptr,
                 cls ? nullptr : targets.data());
   ApplyInputDropout(cfg.input_dropout, cfg.seed, pos.step, ids, static_cast<size_t>(rows),
@@ -189,7 +192,7 @@ void Trainer::Impl::AfterStep() {
 // Epoch end: evaluation, metrics, early stopping, replica check.
 void Trainer::Impl::EndEpoch() {
   pb::EpochMetrics m = EpochRecord();
-  const EvalResult test = EvaluateSharded(comm, net, data.test, data.transform);
+  const EvalResult test = EvaluateSharded(comm, net, data.test, transform);
   m.set_test_loss(test.loss);
   data.train.is_classification() ? m.set_test_accuracy(test.accuracy) : m.set_test_mse(test.mse);
   const std::string val_text = TrackValidation(&m) + EvaluateAverage(&m);
@@ -242,7 +245,7 @@ pb::EpochMetrics Trainer::Impl::EpochRecord() {
 // --checkpoint-dir) and the early-stopping count. Returns the text for the epoch line.
 std::string Trainer::Impl::TrackValidation(pb::EpochMetrics* m) {
   if (data.val.size == 0) return "";
-  const EvalResult val = EvaluateSharded(comm, net, data.val, data.transform);
+  const EvalResult val = EvaluateSharded(comm, net, data.val, transform);
   m->set_val_loss(val.loss);
   data.train.is_classification() ? m->set_val_accuracy(val.accuracy) : m->set_val_mse(val.mse);
   if (val.loss < pos.best_val_loss) {
@@ -281,7 +284,7 @@ TrainSummary Trainer::Impl::Finish() {
       OnRankZero([&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });
       Say("saved model: %s\n", cfg.save_model_path.c_str());
     });
-  summary.test = EvaluateSharded(comm, net, data.test, data.transform);
+  summary.test = EvaluateSharded(comm, net, data.test, transform);
   summary.steps = pos.step;
   summary.samples_seen = pos.samples_seen;
   summary.epochs_completed = pos.epoch;

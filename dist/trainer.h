@@ -22,7 +22,9 @@ namespace dpmlp {
 
 struct TrainData {
   Dataset train, val, test;  // val is empty unless --val-fraction > 0
-  InputTransform transform;
+  InputTransform transform;  // a resumed run maps inputs as its checkpoint does instead
+  // --init-from: the parameters training starts from (empty: a random init from the seed).
+  std::vector<float> initial_params;
 };
 
 struct TrainSummary {

@@ -37,6 +37,7 @@ struct Trainer::Impl {
   Communicator& comm;
   ModelSpec spec;
   const TrainData& data;
+  InputTransform transform;  // data.transform, or the resumed checkpoint's
   TrainConfig cfg;
   std::FILE* out;  // rank 0 only
   Network<float> net;
@@ -68,6 +69,7 @@ struct Trainer::Impl {
       : comm(c),
         spec(s),
         data(d),
+        transform(d.transform),
         cfg(config),
         out(c.rank() == 0 ? stdout : nullptr),
         net(s, static_cast<int>((config.batch_size + c.size() - 1) / c.size())),
@@ -106,7 +108,7 @@ struct Trainer::Impl {
   ModelData CurrentModel(const std::vector<float>& params) const {
     ModelData m;
     m.spec = spec;
-    m.transform = data.transform;
+    m.transform = transform;
     m.image_height = data.train.image_height;
     m.image_width = data.train.image_width;
     m.params = params;

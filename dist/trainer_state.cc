@@ -158,6 +158,9 @@ void Trainer::Impl::CheckResumable(const pb::Checkpoint& ck, const std::string& 
   }
   for (const std::string& change : OptionChanges(ck.options(), cfg))
     Say("resume: using new value %s\n", change.c_str());
+  if (!cfg.init_from.empty())
+    Say("resume: --init-from %s not applied (the checkpoint's state wins)\n",
+        cfg.init_from.c_str());
   if (m.spec.init != spec.init)
     Say("resume: --init %s has no effect (the weights come from the checkpoint)\n",
         Name(spec.init));
@@ -166,7 +169,9 @@ void Trainer::Impl::CheckResumable(const pb::Checkpoint& ck, const std::string& 
 // Parameters, velocity, position, the running average, the best model (read by rank 0 from
 // best.pb) and the metrics file cut back to the checkpoint's epoch.
 void Trainer::Impl::RestoreState(const pb::Checkpoint& ck, const std::string& path) {
-  net.params() = ModelFromProto(ck.model(), path).params;
+  const ModelData m = ModelFromProto(ck.model(), path);
+  net.params() = m.params;
+  transform = m.transform;  // the weights were trained on inputs mapped this way
   opt.velocity() = TensorsToFlat(spec, ck.velocity(), path);
   pos = PositionFromProto(ck.position());
   state.average.clear();
@@ -225,12 +230,12 @@ std::string Trainer::Impl::EvaluateAverage(pb::EpochMetrics* m) {
   if (pos.average_count == 0) return "";
   const bool cls = data.test.is_classification();
   std::swap(net.params(), state.average);
-  const EvalResult t = EvaluateSharded(comm, net, data.test, data.transform);
+  const EvalResult t = EvaluateSharded(comm, net, data.test, transform);
   m->set_avg_test_loss(t.loss);
   cls ? m->set_avg_test_accuracy(t.accuracy) : m->set_avg_test_mse(t.mse);
   std::string text = "  avg test " + Describe(t);
   if (data.val.size > 0) {
-    const EvalResult v = EvaluateSharded(comm, net, data.val, data.transform);
+    const EvalResult v = EvaluateSharded(comm, net, data.val, transform);
     m->set_avg_val_loss(v.loss);
     cls ? m->set_avg_val_accuracy(v.accuracy) : m->set_avg_val_mse(v.mse);
     text += "  avg val " + Describe(v);

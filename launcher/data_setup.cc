@@ -37,7 +37,20 @@ void CheckSameShape(const Dataset& train, const Dataset& other) {
   if (!what.empty()) throw UsageError(other.source + ": " + what);
 }
 
+// The CSV options that need CSV files; standard input is for predict only (under mpirun only
+// rank 0 has it, and training reads its files on every rank).
+void CheckCsvOptions(const TrainConfig& c) {
+  for (const auto& [name, path] :
+       {std::pair{"--train-csv", c.train_csv}, {"--test-csv", c.test_csv}})
+    if (path == "-")
+      throw UsageError(std::string(name) + " -: standard input is read only by predict --input; " +
+                       "give a file");
+  if (c.csv_header && c.train_csv.empty() && c.test_csv.empty() && c.dataset != "csv")
+    throw UsageError("--csv-header needs CSV data (--train-csv and --test-csv)");
+}
+
 DataSplit LoadSplit(const TrainConfig& c) {
+  CheckCsvOptions(c);
   if (UsesNpy(c)) {
     DataSplit s;
     s.train = LoadNpy(c.train_npy, c.train_labels);
@@ -49,8 +62,8 @@ DataSplit LoadSplit(const TrainConfig& c) {
     if (c.train_csv.empty() || c.test_csv.empty())
       throw UsageError("--train-csv and --test-csv go together (both files are needed)");
     DataSplit s;
-    s.train = LoadCsv(c.train_csv, c.csv_targets);
-    s.test = LoadCsv(c.test_csv, c.csv_targets, s.train.num_classes);
+    s.train = LoadCsv(c.train_csv, c.csv_targets, 0, c.csv_header);
+    s.test = LoadCsv(c.test_csv, c.csv_targets, s.train.num_classes, c.csv_header);
     if (s.test.input_dim != s.train.input_dim)
       throw UsageError(c.test_csv + ": " + std::to_string(s.test.input_dim) +
                        " features per row, but " + c.train_csv + " has " +
@@ -89,18 +102,15 @@ std::string NormalizationFor(const TrainConfig& c) {
   return ResolveNormalization(c.normalize, c.dataset, c.data_dir, c.train_csv, c.train_npy);
 }
 
-namespace {
-
-// The option that sets a ModelSpec field (the widths come from the data).
 std::string OptionOfSpecField(const std::string& field) {
-  if (field == "hidden") return "--layers";
+  if (field == "hidden" || field == "widths") return "--layers";
+  if (field == "activation") return "--activation";
+  if (field == "loss") return "--loss";
   if (field == "sigmoid_k") return "--sigmoid-k";
   if (field == "alpha") return "--alpha";
   if (field == "maxout_pieces") return "--maxout-pieces";
   return "the data (" + field + ")";
 }
-
-}  // namespace
 
 ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targets) {
   ValidateModelOptions(m);

@@ -22,6 +22,10 @@ bool IsSynthetic(const TrainConfig& c);
 // so the demonstrations on generated sets keep their raw input coordinates.
 std::string NormalizationFor(const TrainConfig& c);
 
+// The option that sets a ModelSpec field ("hidden" or "widths": --layers; "output": --output;
+// ...), or "the data (FIELD)" for the widths the data decide.
+std::string OptionOfSpecField(const std::string& field);
+
 // Resolves "auto" choices and takes input/output widths from the data's shape.
 // task: classes > 0 for classification, else targets regression outputs.
 ModelSpec BuildSpec(const ModelOptions& m, int input_dim, int classes, int targets);

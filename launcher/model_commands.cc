@@ -2,6 +2,7 @@
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -216,25 +217,37 @@ int ExportCommand(Communicator& comm, int argc, char** argv) {
     // clang-format off
     out.add_options()
         ("format", po::value(&format)->default_value("npy"), "npy: a directory of .npy files and index.json; onnx: one ONNX file")
-        ("out", po::value(&out_dir)->required(), "directory for the .npy files and index.json, or the .onnx file to write");
+        ("out", po::value(&out_dir)->required(), "directory for the .npy files and index.json, or the .onnx file to write (- for standard output)");
     // clang-format on
     opts.add(ModelFileOptions(&model_path, &ckpt_path)).add(out);
     po::variables_map vm;
-    if (!ParseCommandLine("export", "--model FILE|--checkpoint FILE [--format npy|onnx] --out PATH",
-                          opts, argc, argv, &vm, comm.rank() == 0))
+    if (!ParseCommandLine("export",
+                          "--model FILE|--checkpoint FILE [--format npy|onnx] --out PATH|-", opts,
+                          argc, argv, &vm, comm.rank() == 0))
       return false;
     if (format != "npy" && format != "onnx")
       throw UsageError("--format " + format + ": expected npy or onnx");
-    if (format == "onnx") CheckOutputPath("--out", out_dir, false);  // before reading the model
+    if (out_dir == "-" && format != "onnx")
+      throw UsageError(
+          "--out -: the npy export writes a directory; only --format onnx goes to "
+          "standard output");
+    if (out_dir == "-" && ::isatty(STDOUT_FILENO))
+      throw UsageError("--out -: standard output is a terminal; redirect it (ONNX is binary)");
+    if (format == "onnx" && out_dir != "-")
+      CheckOutputPath("--out", out_dir, false);  // before reading the model
     model = LoadModelChoice(model_path, ckpt_path);
     return true;
   };
   auto run = [&]() -> int {
     if (comm.rank() != 0) return kExitOk;
     if (format == "onnx") {
-      WriteFileAtomic(out_dir, OnnxModelBytes(model));
-      std::printf("exported an ONNX model (opset 17, %lld parameters) to %s\n",
-                  static_cast<long long>(model.spec.parameter_count()), out_dir.c_str());
+      const bool to_stdout = out_dir == "-";
+      to_stdout ? WriteStandardOutput(OnnxModelBytes(model))
+                : WriteFileAtomic(out_dir, OnnxModelBytes(model));
+      std::fprintf(to_stdout ? stderr : stdout,
+                   "exported an ONNX model (opset 17, %lld parameters) to %s\n",
+                   static_cast<long long>(model.spec.parameter_count()),
+                   to_stdout ? "standard output" : out_dir.c_str());
       return kExitOk;
     }
     const int written = WriteNpyExport(model, out_dir);

@@ -1,6 +1,10 @@
 #include "launcher/model_file.h"
 
+#include <algorithm>
+
 #include "core/error.h"
+#include "dist/checkpoint_state.h"
+#include "launcher/data_setup.h"
 #include "proto/framed_file.h"
 
 namespace dpmlp {
@@ -19,6 +23,31 @@ ModelData LoadModelChoice(const std::string& model, const std::string& checkpoin
     throw UsageError("--model FILE or --checkpoint FILE is required");
   if (model.empty()) return LoadModelFile(checkpoint, FramedKind::kCheckpoint);
   return LoadModelFile(model, FramedKind::kModel);
+}
+
+ModelData LoadInitModel(const std::string& path, const ModelSpec& built) {
+  ModelData m;
+  try {
+    // A file far larger than a checkpoint of `built` is refused from its header alone.
+    std::string payload;
+    const FramedKind kind =
+        ReadFramedFileOfAnyKind(path, &payload, MaxCheckpointPayloadBytes(built));
+    m = ModelFromPayload(kind, payload, path);
+  } catch (const Error& e) {
+    throw UsageError("--init-from " + std::string(e.what()));
+  }
+  // "layers 784-32-10, but the options build 784-64-10; activation relu, but the options build
+  // tanh (--activation)"
+  std::string differences;
+  for (const SpecDifference& d : ArchitectureDifferences(m.spec, built)) {
+    std::string what = d.field == "widths" ? "layers" : d.field;
+    std::replace(what.begin(), what.end(), '_', ' ');
+    differences += (differences.empty() ? "" : "; ") + what + " " + d.file +
+                   ", but the options build " + d.built +
+                   (d.field == "widths" ? "" : " (" + OptionOfSpecField(d.field) + ")");
+  }
+  if (!differences.empty()) throw UsageError("--init-from " + path + ": " + differences);
+  return m;
 }
 
 void CheckDataFitsModel(const Dataset& d, const ModelSpec& spec) {

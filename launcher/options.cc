@@ -28,8 +28,8 @@ po::options_description DataOptions(TrainConfig* c) {
   d.add_options()
       ("dataset", WithDefault(&c->dataset), "fashion-mnist | mnist (IDX files: the default folder or --data-dir) | sin | surface | parity:N | csv | npy (csv and npy are implied by --train-csv and --train-npy)")
       ("data-dir", po::value(&c->data_dir), ("directory with the four IDX files (default " + std::string(kDefaultIdxDir) + ")").c_str())
-      ("train-csv", po::value(&c->train_csv), "training CSV (no header)")
-      ("test-csv", po::value(&c->test_csv), "test CSV (no header)")
+      ("train-csv", po::value(&c->train_csv), "training CSV (a header row: --csv-header)")
+      ("test-csv", po::value(&c->test_csv), "test CSV")
       ("csv-targets", WithDefault(&c->csv_targets), "0: the first CSV column is the class label; T > 0: the first T columns are regression targets")
       ("normalize", WithDefault(&c->normalize), "input normalisation: auto (standardize real data, none for synthetic sets) | scale (to [0,1]) | standardize | none")
       ("train-samples", WithDefault(&c->train_samples), "use only the first N training samples (0: all)")
@@ -42,7 +42,8 @@ po::options_description DataOptions(TrainConfig* c) {
       ("test-npy", po::value(&c->test_npy), "test features, .npy")
       ("test-labels", po::value(&c->test_labels), "test labels, .npy")
       ("val-npy", po::value(&c->val_npy), "validation features, .npy (instead of --val-fraction)")
-      ("val-labels", po::value(&c->val_labels), "validation labels, .npy");
+      ("val-labels", po::value(&c->val_labels), "validation labels, .npy")
+      ("csv-header", po::bool_switch(&c->csv_header), "the first row of every CSV input names the columns; it is checked (one name per field, none empty; a row of numbers only is refused as data, except pandas' 0,1,...,n-1) and skipped");
   return d;
 }
 
@@ -99,7 +100,8 @@ po::options_description TrainingOptions(TrainConfig* c, int* threads) {
       ("progress", WithDefault(&c->progress), "auto | bar | lines | off")
       ("collective-timeout", WithDefault(&c->collective_timeout), "seconds a rank may wait in a collective before the job is ended (0: off)")
       ("allreduce-bucket-kb", WithDefault(&c->allreduce_bucket_kb), "start the gradient allreduce during backward in buckets of this many KiB, last layers first (0: one allreduce after backward)")
-      ("grad-wire", WithDefault(&c->grad_wire), "gradients on the wire: fp32 | bf16 (half the bytes, rounded; not rank-count exact)");
+      ("grad-wire", WithDefault(&c->grad_wire), "gradients on the wire: fp32 | bf16 (half the bytes, rounded; not rank-count exact)")
+      ("init-from", po::value(&c->init_from), "fine-tune: start from the parameters of this model file (--save-model) or checkpoint, whose architecture the options must build; its input normalisation is kept (--normalize is not applied); velocity and step start at 0. A checkpoint that --resume loads wins over it (--init-from is then not applied)");
   return d;
 }
 

@@ -16,21 +16,29 @@ namespace dpmlp {
 
 int PredictCommand(Communicator& comm, int argc, char** argv) {
   std::string model_path, ckpt_path, input, out;
+  bool header = false;
   ModelData model;
   Dataset rows;
   auto setup = [&]() -> bool {
     po::options_description opts = ModelFileOptions(&model_path, &ckpt_path);
     opts.add_options()("input", po::value(&input)->required(),
-                       "CSV of inputs, one sample per line, no label column")(
+                       "CSV of inputs, one sample per line, no label column; - reads standard "
+                       "input (once, to its end, before any work)")(
         "out", po::value(&out)->required(),
-        "CSV to write: class,p0,p1,... or the predicted values");
+        "CSV to write: class,p0,p1,... or the predicted values; - writes standard output (and "
+        "nothing else goes there: messages go to standard error)")(
+        "csv-header", po::bool_switch(&header),
+        "the first row of --input names the columns; it is checked (one name per field, none "
+        "empty; a row of numbers only is refused as data, except pandas' 0,1,...,n-1) and skipped");
     po::variables_map vm;
-    if (!ParseCommandLine("predict", "--model FILE|--checkpoint FILE --input CSV --out CSV", opts,
-                          argc, argv, &vm, comm.rank() == 0))
+    if (!ParseCommandLine("predict", "--model FILE|--checkpoint FILE --input CSV|- --out CSV|-",
+                          opts, argc, argv, &vm, comm.rank() == 0))
       return false;
-    CheckOutputPath("--out", out, false);  // before the work, not after it
+    if (out != "-") CheckOutputPath("--out", out, false);  // before the work, not after it
     model = LoadModelChoice(model_path, ckpt_path);
-    rows = LoadCsvInputs(input, static_cast<size_t>(model.spec.input_dim));
+    // Under mpirun only rank 0 has standard input, and only rank 0 predicts.
+    if (input != "-" || comm.rank() == 0)
+      rows = LoadCsvInputs(input, static_cast<size_t>(model.spec.input_dim), header);
     return true;
   };
   auto run = [&]() -> int {
@@ -75,8 +83,13 @@ int PredictCommand(Communicator& comm, int argc, char** argv) {
         text += '\n';
       }
     }
-    WriteFileAtomic(out, text);
-    std::printf("wrote %zu predictions to %s\n", rows.size, out.c_str());
+    if (out == "-") {
+      WriteStandardOutput(text);
+      std::fprintf(stderr, "wrote %zu predictions to standard output\n", rows.size);
+    } else {
+      WriteFileAtomic(out, text);
+      std::printf("wrote %zu predictions to %s\n", rows.size, out.c_str());
+    }
     return kExitOk;
   };
   return Guarded(comm, setup, run);

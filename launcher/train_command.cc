@@ -10,6 +10,7 @@
 #include "dist/trainer.h"
 #include "launcher/commands.h"
 #include "launcher/data_setup.h"
+#include "launcher/model_file.h"
 #include "launcher/run_summary.h"
 
 namespace dpmlp {
@@ -69,8 +70,14 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
                                    : cfg.augment.flip  ? "--augment-flip"
                                                        : "--erase-prob") +
                        " needs image data (IDX); " + data.train.source + " is not images");
-    data.transform = FitInputTransform(data.train, NormalizationFor(cfg));
     spec = BuildSpec(mopts, data.train);
+    if (cfg.init_from.empty()) {
+      data.transform = FitInputTransform(data.train, NormalizationFor(cfg));
+    } else {  // the file's normalisation stays: its weights were trained on inputs mapped so
+      ModelData init = LoadInitModel(cfg.init_from, spec);
+      data.transform = std::move(init.transform);
+      data.initial_params = std::move(init.params);
+    }
     if (comm.rank() == 0) {
       std::printf("dpmlp %s train: world size %d (%s), %d OpenBLAS thread(s) per rank\n",
                   DPMLP_VERSION, comm.size(), comm.backend(), threads);
@@ -78,6 +85,9 @@ int TrainCommand(Communicator& comm, int argc, char** argv) {
       std::printf("model %s %s -> %s/%s, init %s, parameters: %lld\n", spec.Widths().c_str(),
                   Name(spec.activation), Name(spec.output), Name(spec.loss), Name(spec.init),
                   (long long)spec.parameter_count());
+      if (!cfg.init_from.empty())
+        std::printf("init from %s: its parameters and normalisation (not --normalize's)\n",
+                    cfg.init_from.c_str());
       std::printf("data %s: train %zu, validation %zu, test %zu\n", data.train.source.c_str(),
                   data.train.size, data.val.size, data.test.size);
       std::printf("optimizer: global batch %lld (%lld per rank at most), lr %g %s, momentum %g%s\n",

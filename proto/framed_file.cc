@@ -208,8 +208,9 @@ std::string ReadFramedFile(const std::string& path, FramedKind expected, uint64_
   return payload;
 }
 
-FramedKind ReadFramedFileOfAnyKind(const std::string& path, std::string* payload) {
-  return ReadFrame(path, nullptr, kMaxPlausiblePayloadBytes, payload);
+FramedKind ReadFramedFileOfAnyKind(const std::string& path, std::string* payload,
+                                   uint64_t max_payload) {
+  return ReadFrame(path, nullptr, max_payload, payload);
 }
 
 FramedKind PeekFramedKind(const std::string& path) {

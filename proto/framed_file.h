@@ -44,7 +44,8 @@ void WriteFramedFile(const std::string& path, FramedKind kind, const std::string
 std::string ReadFramedFile(const std::string& path, FramedKind expected,
                            uint64_t max_payload = kMaxPlausiblePayloadBytes);
 // The same read, of either kind: the payload into *payload, the kind the file is returned.
-FramedKind ReadFramedFileOfAnyKind(const std::string& path, std::string* payload);
+FramedKind ReadFramedFileOfAnyKind(const std::string& path, std::string* payload,
+                                   uint64_t max_payload = kMaxPlausiblePayloadBytes);
 
 // The kind `path` claims to be by its magic, after validating the whole frame as ReadFramedFile
 // does (same UsageErrors; a magic of neither kind is "wrong magic"). For `dpmlp info`.

@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -92,6 +94,88 @@ TEST(CsvTest, MissingFile) {
   TempDir dir;
   const std::string p = dir.File("none.csv");
   ExpectUsageError([&] { LoadCsv(p, 0); }, {p, "cannot open"});
+}
+
+// --csv-header: the header row is checked and skipped; the data read are exactly those of the
+// same file without it, for labels, targets and inputs alike.
+void ExpectSameData(const Dataset& a, const Dataset& b) {
+  EXPECT_EQ(a.size, b.size);
+  EXPECT_EQ(a.input_dim, b.input_dim);
+  EXPECT_EQ(a.num_classes, b.num_classes);
+  EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.target_dim, b.target_dim);
+  EXPECT_EQ(a.targets, b.targets);
+  EXPECT_EQ(a.values, b.values);
+}
+
+TEST(CsvHeaderTest, SkippedAfterCheckingGivingTheSameData) {
+  TempDir dir;
+  const std::string rows = "2,0.5,-1\n0,1e3,+4\r\n1,7,8\n";
+  const Dataset plain = LoadCsv(dir.Write("plain.csv", rows), 0);
+  for (const char* header : {"label,x1,x2\n", "label , x1,x2\r\n",
+                             "\xef\xbb\xbf\"label\",\"x, one\",\"say \"\"hi\"\"\"\n",
+                             "0,1,2\n" /* pandas' names of unnamed columns */, "y,1,2\n"}) {
+    SCOPED_TRACE(header);
+    const std::string p = dir.Write("h.csv", header + rows);
+    ExpectSameData(LoadCsv(p, 0, 0, true), plain);
+  }
+  const std::string targets = dir.Write("t.csv", "y1,y2,a\n1.5,-2,10\n0.25,3,11\n");
+  ExpectSameData(LoadCsv(targets, 2, 0, true),
+                 LoadCsv(dir.Write("t0.csv", "1.5,-2,10\n0.25,3,11\n"), 2));
+  const std::string inputs = dir.Write("i.csv", "a,b\n1,2\n3,4\n");
+  ExpectSameData(LoadCsvInputs(inputs, 2, true),
+                 LoadCsvInputs(dir.Write("i0.csv", "1,2\n3,4\n"), 2));
+}
+
+TEST(CsvHeaderTest, BadHeadersNameFileAndLine) {
+  TempDir dir;
+  struct Case {
+    std::string text, where, fragment;
+  };
+  const std::vector<Case> cases = {
+      {"label,x1\n1,2,3\n", ":1:", "the header (--csv-header) names 2 columns, but line 2 has 3"},
+      {"label,x1,x2,x3\n1,2,3\n", ":1:", "names 4 columns, but line 2 has 3"},
+      {"a,\"b,c\"\n1,2,3\n", ":1:", "names 2 columns, but line 2 has 3"},
+      {"label,x\n1,2\n1,2,3\n", ":3:", "ragged row: 3 fields, expected 2"},
+      {"label,,x2\n1,2,3\n", ":1:", "column 2 of the header (--csv-header) has no name"},
+      {",x1,x2\n1,2,3\n", ":1:", "column 1 of the header"},
+      {"label,x1, \n1,2,3\n", ":1:", "column 3 of the header"},
+      {"label,x1,\"\"\n1,2,3\n", ":1:", "column 3 of the header"},
+      {"1,2,3\n0,5,6\n", ":1:", "this row is all numbers ('1,2,3')"},
+      {"1,0.5,-1e3\n", ":1:", "drop --csv-header"},
+      {"1,2,3\n", ":1:", "all numbers"},  // not pandas' 0,1,2
+      {"label,x1,x2\n", ":2:", "no data rows after the header"},
+      {"label,x1,x2\n\n\n", ":2:", "no data rows after the header"},
+      {"", ":1:", "empty file"},
+      {"\nlabel,x\n1,2\n", ":1:", "empty line"},
+      {"label,x\nabc,2\n", ":2:", "'abc' is not a number"},
+  };
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const Case& c = cases[k];
+    SCOPED_TRACE("case " + std::to_string(k) + ": " + c.text);
+    const std::string p = dir.Write("bad" + std::to_string(k) + ".csv", c.text);
+    ExpectUsageError([&] { LoadCsv(p, 0, 0, true); }, {p + c.where, c.fragment});
+  }
+}
+
+// "-" is standard input, read to its end and named <stdin> in messages.
+TEST(CsvStdinTest, DashReadsStandardInput) {
+  TempDir dir;
+  const int saved = ::dup(STDIN_FILENO);
+  ASSERT_GE(saved, 0);
+  auto from = [&](const std::string& text) {
+    const int fd = ::open(dir.Write("in.csv", text).c_str(), O_RDONLY);
+    ::dup2(fd, STDIN_FILENO);
+    ::close(fd);
+  };
+  from("a,b\n1,2\n3,4\n");
+  ExpectSameData(LoadCsvInputs("-", 2, true), LoadCsvInputs(dir.Write("f.csv", "1,2\n3,4\n"), 2));
+  from("1,2\n3\n");
+  ExpectUsageError([&] { LoadCsvInputs("-", 2); }, {"<stdin>:2: ragged row"});
+  from("1,2,3\n");
+  ExpectUsageError([&] { LoadCsvInputs("-", 2); }, {"<stdin>:1: 3 fields per row"});
+  ::dup2(saved, STDIN_FILENO);
+  ::close(saved);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "core/rng.h"
 #include "dist/shard.h"
+#include "tests/temp_dir.h"
 
 namespace dpmlp {
 namespace {
@@ -268,6 +269,62 @@ TEST(TrainerTest, BatchLargerThanTheDataIsOneStepPerEpoch) {
   const TrainSummary s = Trainer(comm, SurfaceSpec(), data, cfg).Run();
   EXPECT_EQ(s.steps, 3);
   EXPECT_EQ(s.samples_seen, 150);
+}
+
+// --init-from hands the trainer its starting parameters: with no epochs they come back unchanged,
+// and starting from the very parameters the seed would draw is the run from scratch, bit for bit
+// (velocity zero, step 0, the same epoch orders).
+TEST(TrainerTest, InitialParamsAreWhereTrainingStarts) {
+  LocalCommunicator comm;
+  TrainData data = SurfaceData();
+  TrainConfig cfg = QuietConfig();
+  const ModelSpec spec = SurfaceSpec();
+  std::vector<float> drawn(static_cast<size_t>(spec.parameter_count()));
+  InitializeParams(spec, 7, drawn.data());  // another seed's draw: not what the run would pick
+  data.initial_params = drawn;
+  cfg.epochs = 0;
+  EXPECT_EQ(Trainer(comm, spec, data, cfg).Run().params, drawn);
+
+  cfg.epochs = 2;
+  cfg.max_steps = 40;
+  InitializeParams(spec, cfg.seed, data.initial_params.data());
+  const TrainSummary given = Trainer(comm, spec, data, cfg).Run();
+  data.initial_params.clear();
+  const TrainSummary scratch = Trainer(comm, spec, data, cfg).Run();
+  ASSERT_EQ(given.params.size(), scratch.params.size());
+  EXPECT_EQ(0, std::memcmp(given.params.data(), scratch.params.data(),
+                           given.params.size() * sizeof(float)));
+}
+
+// A resumed run takes everything from its checkpoint: the parameters (not its own initial ones)
+// and the input normalisation (not the one it was handed), so it ends bitwise where the
+// uninterrupted run ends.
+TEST(TrainerTest, ResumedCheckpointWinsOverInitialParamsAndTransform) {
+  testing_util::TempDir dir;
+  LocalCommunicator comm;
+  const ModelSpec spec = SurfaceSpec();
+  TrainData data = SurfaceData();
+  data.initial_params.resize(static_cast<size_t>(spec.parameter_count()));
+  InitializeParams(spec, 11, data.initial_params.data());
+  TrainConfig cfg = QuietConfig();
+  cfg.epochs = 2;
+  cfg.max_steps = 40;
+  const TrainSummary whole = Trainer(comm, spec, data, cfg).Run();
+
+  cfg.checkpoint_dir = dir.File("ck");
+  cfg.max_steps = 20;
+  Trainer(comm, spec, data, cfg).Run();
+  TrainData other = SurfaceData();
+  other.initial_params.resize(data.initial_params.size());
+  InitializeParams(spec, 12, other.initial_params.data());
+  for (float& s : other.transform.scale) s *= 2;
+  cfg.max_steps = 40;
+  cfg.init_from = "other.pb";
+  const TrainSummary resumed = Trainer(comm, spec, other, cfg).Run();
+  EXPECT_EQ(resumed.resumed_from_step, 20);
+  ASSERT_EQ(resumed.params.size(), whole.params.size());
+  EXPECT_EQ(0, std::memcmp(resumed.params.data(), whole.params.data(),
+                           whole.params.size() * sizeof(float)));
 }
 
 }  // namespace
