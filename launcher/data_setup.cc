@@ -106,6 +106,7 @@ std::string OptionOfSpecField(const std::string& field) {
   if (field == "hidden" || field == "widths") return "--layers";
   if (field == "activation") return "--activation";
   if (field == "loss") return "--loss";
+  if (field == "output") return "--output";
   if (field == "sigmoid_k") return "--sigmoid-k";
   if (field == "alpha") return "--alpha";
   if (field == "maxout_pieces") return "--maxout-pieces";

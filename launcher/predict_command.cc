@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/atomic_file.h"
+#include "core/batch.h"
 #include "core/error.h"
 #include "core/network.h"
 #include "launcher/commands.h"
@@ -48,7 +49,6 @@ int PredictCommand(Communicator& comm, int argc, char** argv) {
         model.spec.output != OutputKind::kIdentity || model.spec.loss != LossKind::kMse;
     Network<float> net(model.spec, chunk);
     net.params() = model.params;
-    std::vector<float> x(static_cast<size_t>(chunk) * model.spec.input_dim);
     std::string text;
     if (classes) {
       text = "class";
@@ -58,31 +58,25 @@ int PredictCommand(Communicator& comm, int argc, char** argv) {
     }
     text += '\n';
     char buf[32];
-    for (size_t at = 0; at < rows.size; at += chunk) {
-      const int n = static_cast<int>(std::min<size_t>(chunk, rows.size - at));
-      for (int r = 0; r < n; ++r)
-        for (int j = 0; j < model.spec.input_dim; ++j) {
-          const size_t k = static_cast<size_t>(j);
-          x[static_cast<size_t>(r) * model.spec.input_dim + j] =
-              (rows.values[(at + r) * rows.input_dim + k] - model.transform.shift[k]) *
-              model.transform.scale[k];
-        }
-      net.Forward(x.data(), n);
-      for (int r = 0; r < n; ++r) {
-        const float* o = net.output() + static_cast<size_t>(r) * n_out;
-        if (classes && n_out == 1) {
-          std::snprintf(buf, sizeof buf, "%d,%.6g,%.6g", o[0] > 0.5f ? 1 : 0, 1 - o[0], o[0]);
-          text += buf;
-        } else {
-          if (classes) text += std::to_string(std::max_element(o, o + n_out) - o);
-          for (int j = 0; j < n_out; ++j) {
-            std::snprintf(buf, sizeof buf, "%s%.6g", (classes || j) ? "," : "", o[j]);
-            text += buf;
+    // The rows normalised as the model's training data were (the gather of eval and inspect).
+    BatchReader(rows, model.transform, chunk)
+        .ForEach(0, rows.size, [&](size_t, int n, const float* x, const int32_t*, const float*) {
+          net.Forward(x, n);
+          for (int r = 0; r < n; ++r) {
+            const float* o = net.output() + static_cast<size_t>(r) * n_out;
+            if (classes && n_out == 1) {
+              std::snprintf(buf, sizeof buf, "%d,%.6g,%.6g", o[0] > 0.5f ? 1 : 0, 1 - o[0], o[0]);
+              text += buf;
+            } else {
+              if (classes) text += std::to_string(std::max_element(o, o + n_out) - o);
+              for (int j = 0; j < n_out; ++j) {
+                std::snprintf(buf, sizeof buf, "%s%.6g", (classes || j) ? "," : "", o[j]);
+                text += buf;
+              }
+            }
+            text += '\n';
           }
-        }
-        text += '\n';
-      }
-    }
+        });
     if (out == "-") {
       WriteStandardOutput(text);
       std::fprintf(stderr, "wrote %zu predictions to standard output\n", rows.size);
