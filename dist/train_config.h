@@ -59,7 +59,7 @@ struct TrainConfig {
 
   std::string metrics_path;
   std::string save_model_path;
-  std::string summary_json_path;  // --summary-json: how the run ended, as one JSON object
+  std::string summary_json_path;      // --summary-json: how the run ended, as one JSON object
   std::string progress = "auto";      // auto | bar | lines | off
   bool progress_bar_allowed = true;   // may `auto` draw a bar on a terminal (the launcher decides)
   double collective_timeout = 300.0;  // seconds a rank may wait in a collective (0: off)

@@ -12,6 +12,7 @@
 #include "core/dataset.h"
 #include "dist/trainer.h"
 #include "proto/checkpoint_dir.h"
+#include "tests/dist/surface_fixture.h"
 #include "tests/temp_dir.h"
 
 namespace dpmlp {
@@ -19,31 +20,10 @@ namespace {
 
 using testing_util::TempDir;
 
-ModelSpec SurfaceSpec() {
-  ModelSpec spec;
-  spec.input_dim = 2;
-  spec.hidden = {16, 8};
-  spec.output_dim = 1;
-  spec.activation = ActKind::kTanh;
-  spec.output = OutputKind::kIdentity;
-  spec.loss = LossKind::kMse;
-  spec.init = InitKind::kXavier;
-  spec.Validate();
-  return spec;
-}
+ModelSpec SurfaceSpec() { return testing_util::SurfaceSpec({16, 8}); }
 
 // 1001 training samples at batch 100: ten full batches and one of a single sample per epoch.
-TrainData SurfaceData() {
-  DataSplit split = MakeSynthetic("surface", 1);
-  TrainData d;
-  d.train = std::move(split.train);
-  d.test = std::move(split.test);
-  d.train.size = 1001;
-  d.train.values.resize(d.train.size * d.train.input_dim);
-  d.train.targets.resize(d.train.size);
-  d.transform = FitInputTransform(d.train, "none");
-  return d;
-}
+TrainData SurfaceData() { return testing_util::SurfaceData(1001); }
 
 TrainConfig Config() {
   TrainConfig cfg;

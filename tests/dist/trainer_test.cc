@@ -12,6 +12,7 @@
 
 #include "core/rng.h"
 #include "dist/shard.h"
+#include "tests/dist/surface_fixture.h"
 #include "tests/temp_dir.h"
 
 namespace dpmlp {
@@ -159,33 +160,8 @@ TEST(ShardedGradientTest, SumOverShardsEqualsWholeBatchGradient) {
   }
 }
 
-// A 2-20-1 tanh regression net for the built-in `surface` set.
-ModelSpec SurfaceSpec() {
-  ModelSpec spec;
-  spec.input_dim = 2;
-  spec.hidden = {20};
-  spec.output_dim = 1;
-  spec.activation = ActKind::kTanh;
-  spec.output = OutputKind::kIdentity;
-  spec.loss = LossKind::kMse;
-  spec.init = InitKind::kXavier;
-  spec.Validate();
-  return spec;
-}
-
-TrainData SurfaceData(size_t train_samples = 0) {
-  DataSplit split = MakeSynthetic("surface", 1);
-  TrainData d;
-  d.train = std::move(split.train);
-  d.test = std::move(split.test);
-  if (train_samples > 0) {
-    d.train.size = train_samples;
-    d.train.values.resize(train_samples * d.train.input_dim);
-    d.train.targets.resize(train_samples);
-  }
-  d.transform = FitInputTransform(d.train, "none");
-  return d;
-}
+using testing_util::SurfaceData;
+using testing_util::SurfaceSpec;
 
 TrainConfig QuietConfig() {
   TrainConfig cfg;
