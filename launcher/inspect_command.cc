@@ -166,18 +166,16 @@ int InspectCommand(Communicator& comm, int argc, char** argv) {
   auto setup = [&]() -> bool {
     po::options_description opts;
     po::options_description out("Output");
-    out.add_options()("csv", po::value(&csv), "write every neuron's row to this CSV")(
-        "top", WithDefault(&top), "how many most and least important neurons to list")(
-        "max-rows", WithDefault(&max_rows),
-        "print the per-neuron table when the model has at most this many hidden neurons")(
-        "plot", po::value(&plot),
-        "PNG of the model: 1-D input: data, fit and each first-layer neuron's effective interval; "
-        "2-D input: heat map of the output")(
-        "ablate", po::value(&ablate_text),
-        "with --plot on a 2-D model: also the change when neuron L:U is ablated")(
-        "metrics", po::value(&metrics_path), "a --metrics file of the training run, for --curves")(
-        "curves", po::value(&curves),
-        "PNG of the loss and accuracy (or MSE) curves from --metrics");
+    // clang-format off
+    out.add_options()
+        ("csv", po::value(&csv), "write every neuron's row to this CSV")
+        ("top", WithDefault(&top), "how many most and least important neurons to list")
+        ("max-rows", WithDefault(&max_rows), "print the per-neuron table when the model has at most this many hidden neurons")
+        ("plot", po::value(&plot), "PNG of the model: 1-D input: data, fit and each first-layer neuron's effective interval; 2-D input: heat map of the output")
+        ("ablate", po::value(&ablate_text), "with --plot on a 2-D model: also the change when neuron L:U is ablated")
+        ("metrics", po::value(&metrics_path), "a --metrics file of the training run, for --curves")
+        ("curves", po::value(&curves), "PNG of the loss and accuracy (or MSE) curves from --metrics");
+    // clang-format on
     opts.add(InspectInputOptions(&in)).add(DataOptions(&in.data)).add(out);
     po::variables_map vm;
     if (!ParseCommandLine(
