@@ -115,7 +115,7 @@ InputTransform FitInputTransform(const Dataset& train, const std::string& kind) 
   } else if (kind == "standardize") {
     FitStandardize(train, &t);
   } else if (kind != "none") {
-    throw UsageError("--normalize " + kind + ": unknown (valid: scale, standardize, none)");
+    throw UsageError("normalisation '" + kind + "': unknown (valid: scale, standardize, none)");
   }
   return t;
 }

@@ -135,14 +135,13 @@ size_t CheckHeader(std::string_view line, const std::string& where) {
   bool numbers = true, column_numbers = true;
   for (size_t k = 0; k < names.size(); ++k) {
     if (names[k].empty())
-      throw UsageError(where + ": column " + std::to_string(k + 1) +
-                       " of the header (--csv-header) has no name");
+      throw UsageError(where + ": column " + std::to_string(k + 1) + " of the header has no name");
     numbers = numbers && IsNumber(names[k]);
     column_numbers = column_numbers && names[k] == std::to_string(k);
   }
   if (numbers && !column_numbers)
-    throw UsageError(where + ": --csv-header, but this row is all numbers ('" + Printable(line) +
-                     "'): a data row, not a header? Without a header row, drop --csv-header");
+    throw UsageError(where + ": read as a header, but this row is all numbers ('" +
+                     Printable(line) + "'): a data row, not a header?");
   return names.size();
 }
 
@@ -156,7 +155,7 @@ void CheckFirstRow(const std::string& path, size_t line_no, size_t fields, size_
                      (target_columns > 0 ? std::to_string(lead) + " targets" : "the label") +
                      " and at least one feature)");
   if (header_fields > 0 && fields != header_fields)
-    throw UsageError(path + ":1: the header (--csv-header) names " + std::to_string(header_fields) +
+    throw UsageError(path + ":1: the header names " + std::to_string(header_fields) +
                      " columns, but line " + std::to_string(line_no) + " has " +
                      std::to_string(fields) + " fields");
 }
@@ -221,7 +220,7 @@ Dataset ParseCsv(std::string text, const std::string& path, int target_columns, 
     ++d.size;
   }
   if (d.size == 0 && header_fields > 0)
-    throw UsageError(path + ":2: no data rows after the header (--csv-header)");
+    throw UsageError(path + ":2: no data rows after the header");
   if (d.size == 0) throw UsageError(path + ":1: empty file (no data rows)");
 
   d.input_dim = fields_per_row - lead;

@@ -43,7 +43,7 @@ void AppendSample(const Dataset& from, size_t i, Dataset* to) {
 Dataset SplitValidation(Dataset* train, double fraction, uint64_t seed) {
   // Written so that NaN fails too.
   if (!(fraction >= 0.0 && fraction < 1.0)) {
-    throw UsageError("--val-fraction " + std::to_string(fraction) + ": must be in [0, 1)");
+    throw UsageError("validation fraction " + std::to_string(fraction) + ": must be in [0, 1)");
   }
   Dataset validation = EmptyLike(*train);
   validation.source = train->source + " (validation split)";
@@ -54,7 +54,7 @@ Dataset SplitValidation(Dataset* train, double fraction, uint64_t seed) {
     AppendSample(*train, i, u < fraction ? &validation : &kept);
   }
   if (kept.size == 0 && train->size > 0) {
-    throw UsageError("--val-fraction " + std::to_string(fraction) +
+    throw UsageError("validation fraction " + std::to_string(fraction) +
                      " leaves no training samples of " + std::to_string(train->size) + " in " +
                      train->source);
   }

@@ -117,14 +117,13 @@ DataSplit MakeSynthetic(const std::string& name, uint64_t seed) {
     int n = 0;
     const auto [end, ec] = std::from_chars(first, last, n);
     if (first == last || ec != std::errc() || end != last || n < 1 || n > kMaxParityBits) {
-      throw UsageError("--dataset " + name +
-                       ": the bit count N of parity:N must be an integer in [1, " +
+      throw UsageError(name + ": the bit count N of parity:N must be an integer in [1, " +
                        std::to_string(kMaxParityBits) + "]");
     }
     return MakeParity(n);
   }
   // Every name --dataset accepts; the others (IDX, CSV and .npy files) never reach this point.
-  throw UsageError("--dataset " + name +
+  throw UsageError(name +
                    ": unknown data set (valid: fashion-mnist, mnist, csv, npy, sin, surface, "
                    "parity:N with 1 <= N <= " +
                    std::to_string(kMaxParityBits) + ")");

@@ -72,7 +72,11 @@ DataSplit LoadSplit(const TrainConfig& c) {
   }
   if (c.dataset == "fashion-mnist" || c.dataset == "mnist" || !c.data_dir.empty())
     return LoadIdxDirectory(c.data_dir.empty() ? kDefaultIdxDir : c.data_dir);
-  return MakeSynthetic(c.dataset, c.seed);
+  try {
+    return MakeSynthetic(c.dataset, c.seed);
+  } catch (const Error& e) {
+    throw UsageError(std::string("--dataset ") + e.what());
+  }
 }
 
 }  // namespace

@@ -35,7 +35,11 @@ TrainData LoadTrainData(const TrainConfig& cfg, const ModelOptions& mopts, Model
   data.train = std::move(split.train);
   data.test = std::move(split.test);
   if (data.train.size == 0) throw UsageError(data.train.source + ": the training set is empty");
-  if (cfg.val_fraction > 0) data.val = SplitValidation(&data.train, cfg.val_fraction, cfg.seed);
+  try {
+    if (cfg.val_fraction > 0) data.val = SplitValidation(&data.train, cfg.val_fraction, cfg.seed);
+  } catch (const Error& e) {
+    throw UsageError(std::string("--val-fraction: ") + e.what());
+  }
   if (!cfg.val_npy.empty()) data.val = LoadValidation(cfg, data.train);
   if (cfg.augment.any() && data.train.image_height == 0)
     throw UsageError(std::string(cfg.augment.enabled ? "--augment"

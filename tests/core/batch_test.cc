@@ -67,7 +67,7 @@ TEST(InputTransformTest, StandardizeAndNone) {
   const InputTransform n = FitInputTransform(Table(), "none");
   EXPECT_EQ(n.shift, std::vector<float>(2, 0.0f));
   EXPECT_EQ(n.scale, std::vector<float>(2, 1.0f));
-  ExpectUsageError([] { FitInputTransform(Table(), "zscore"); }, {"--normalize", "zscore"});
+  ExpectUsageError([] { FitInputTransform(Table(), "zscore"); }, {"normalisation", "zscore"});
 }
 
 // Images are standardized with one mean and deviation over all pixels: a border that is always

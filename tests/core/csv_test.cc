@@ -133,16 +133,16 @@ TEST(CsvHeaderTest, BadHeadersNameFileAndLine) {
     std::string text, where, fragment;
   };
   const std::vector<Case> cases = {
-      {"label,x1\n1,2,3\n", ":1:", "the header (--csv-header) names 2 columns, but line 2 has 3"},
+      {"label,x1\n1,2,3\n", ":1:", "the header names 2 columns, but line 2 has 3"},
       {"label,x1,x2,x3\n1,2,3\n", ":1:", "names 4 columns, but line 2 has 3"},
       {"a,\"b,c\"\n1,2,3\n", ":1:", "names 2 columns, but line 2 has 3"},
       {"label,x\n1,2\n1,2,3\n", ":3:", "ragged row: 3 fields, expected 2"},
-      {"label,,x2\n1,2,3\n", ":1:", "column 2 of the header (--csv-header) has no name"},
+      {"label,,x2\n1,2,3\n", ":1:", "column 2 of the header has no name"},
       {",x1,x2\n1,2,3\n", ":1:", "column 1 of the header"},
       {"label,x1, \n1,2,3\n", ":1:", "column 3 of the header"},
       {"label,x1,\"\"\n1,2,3\n", ":1:", "column 3 of the header"},
       {"1,2,3\n0,5,6\n", ":1:", "this row is all numbers ('1,2,3')"},
-      {"1,0.5,-1e3\n", ":1:", "drop --csv-header"},
+      {"1,0.5,-1e3\n", ":1:", "a data row, not a header?"},
       {"1,2,3\n", ":1:", "all numbers"},  // not pandas' 0,1,2
       {"label,x1,x2\n", ":2:", "no data rows after the header"},
       {"label,x1,x2\n\n\n", ":2:", "no data rows after the header"},

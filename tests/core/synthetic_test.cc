@@ -177,7 +177,7 @@ TEST(SplitValidationTest, ClassificationAndZeroFraction) {
 TEST(SplitValidationTest, FractionOutOfRange) {
   for (double f : {-0.1, 1.0, 1.5, std::nan("")}) {
     Dataset train = MakeSynthetic("sin", 0).train;
-    ExpectUsageError([&] { SplitValidation(&train, f, 0); }, {"--val-fraction"});
+    ExpectUsageError([&] { SplitValidation(&train, f, 0); }, {"validation fraction"});
   }
 }
 

@@ -105,11 +105,11 @@ bad_header() {
   check "  $what: nothing written" test -z "$(ls -A out)"
 }
 bad_header "train header one name short" narrow_h.csv \
-  "the header (--csv-header) names 4 columns, but line 2 has 5 fields" \
+  "the header names 4 columns, but line 2 has 5 fields" \
   --train-csv narrow_h.csv --test-csv c_te_h.csv
 bad_header "test header one name short" narrow_h.csv "names 4 columns" \
   --train-csv c_tr_h.csv --test-csv narrow_h.csv
-bad_header "an empty column name" empty_name_h.csv "column 3 of the header (--csv-header) has no name" \
+bad_header "an empty column name" empty_name_h.csv "column 3 of the header has no name" \
   --train-csv empty_name_h.csv --test-csv c_te_h.csv
 bad_header "a header of numbers only" numbers_h.csv "this row is all numbers" \
   --train-csv numbers_h.csv --test-csv c_te_h.csv
@@ -117,7 +117,7 @@ bad_header "--csv-header on files without a header" c_tr.csv "this row is all nu
   --train-csv c_tr.csv --test-csv c_te.csv
 expect_exit 2 "predict: a header one name short" "$DPMLP" predict --model c.pb --csv-header \
   --input predict_narrow_h.csv --out out/p.csv
-stderr_names "  predict" "predict_narrow_h.csv:1: the header (--csv-header) names 3 columns, but line 2 has 4"
+stderr_names "  predict" "predict_narrow_h.csv:1: the header names 3 columns, but line 2 has 4"
 check "  predict: nothing written" test ! -e out/p.csv
 expect_exit 2 "--csv-header without CSV data" "$DPMLP" "${TRAIN[@]}" --dataset sin --csv-header
 stderr_names "  --csv-header" "--csv-header needs CSV data"
