@@ -44,8 +44,9 @@ bool Bitwise(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-// Stops after `cut` steps with a checkpoint, resumes from it, and returns the final summary.
-TrainSummary CutAndResume(int64_t cut, const TempDir& dir) {
+// Stops after `cut` steps with a checkpoint, resumes from it (with the options `second_lr`
+// changes, when given), and returns the final summary.
+TrainSummary CutAndResume(int64_t cut, const TempDir& dir, double second_lr = 0.0) {
   LocalCommunicator comm;
   const TrainData data = SurfaceData();
   TrainConfig first = Config();
@@ -57,6 +58,7 @@ TrainSummary CutAndResume(int64_t cut, const TempDir& dir) {
   TrainConfig second = Config();
   second.checkpoint_dir = first.checkpoint_dir;
   second.resume = "auto";
+  if (second_lr > 0) second.lr = second_lr;
   return Trainer(comm, SurfaceSpec(), data, second).Run();
 }
 
@@ -99,15 +101,7 @@ TEST(ResumeTest, AnotherLearningRateAfterTheCutIsNotBitwiseEqual) {
   LocalCommunicator comm;
   const TrainSummary whole = Trainer(comm, SurfaceSpec(), SurfaceData(), Config()).Run();
   TempDir dir;
-  TrainConfig first = Config();
-  first.checkpoint_dir = dir.File("ckpt");
-  first.max_steps = 17;
-  Trainer(comm, SurfaceSpec(), SurfaceData(), first).Run();
-  TrainConfig second = Config();
-  second.checkpoint_dir = first.checkpoint_dir;
-  second.resume = "auto";
-  second.lr = 0.06;
-  const TrainSummary other = Trainer(comm, SurfaceSpec(), SurfaceData(), second).Run();
+  const TrainSummary other = CutAndResume(17, dir, /*second_lr=*/0.06);
   EXPECT_EQ(other.resumed_from_step, 17);
   EXPECT_FALSE(Bitwise(other.params, whole.params));
 }
