@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/feature_buffer.h"
 
 namespace dpmlp {
@@ -49,9 +50,15 @@ inline constexpr char kDefaultIdxDir[] = "/usr/share/datasets/fashion-mnist";
 // or a label out of range; the message for a missing default directory names the Debian package.
 DataSplit LoadIdxDirectory(const std::string& dir);
 
-// The message LoadIdxDirectory throws when dir (or `file` in it) is missing: it lists the
-// alternatives (--data-dir, --train-csv/--test-csv, --dataset) and, for kDefaultIdxDir, names the
-// Debian package. Exposed so tests can check the default-directory wording.
+// What LoadIdxDirectory throws when dir, or one of its four files, is missing (exit 2), so a
+// caller can add where else the data could come from.
+class MissingIdxFiles : public Error {
+ public:
+  explicit MissingIdxFiles(const std::string& msg) : Error(kExitUsage, msg) {}
+};
+
+// Its message: what is missing, the four files expected and, for kDefaultIdxDir, the Debian
+// package that installs them. Exposed so tests can check the default-directory wording.
 std::string MissingIdxFilesMessage(const std::string& dir, const std::string& file);
 
 // Loads one IDX image file and its label file (raw or gzip). Labels must be < 10 (num_classes is

@@ -159,16 +159,10 @@ std::string MissingIdxFilesMessage(const std::string& dir, const std::string& fi
   msg +=
       " (expected the four MNIST-layout IDX files train-images-idx3-ubyte, "
       "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, raw or .gz).";
-  if (dir == kDefaultIdxDir) {
+  if (dir == kDefaultIdxDir)
     msg +=
         " Install the Debian package dataset-fashion-mnist (apt-get install "
-        "dataset-fashion-mnist), or pass";
-  } else {
-    msg += " Pass";
-  }
-  msg +=
-      " --data-dir DIR for another IDX directory, --train-csv/--test-csv for CSV files, or "
-      "--dataset sin|surface|parity:N for a built-in synthetic set.";
+        "dataset-fashion-mnist).";
   return msg;
 }
 
@@ -246,7 +240,7 @@ DataSplit LoadIdxDirectory(const std::string& dir) {
   std::string paths[4];
   for (int k = 0; k < 4; ++k) {
     paths[k] = FindIdxFile(dir, kNames[k]);
-    if (paths[k].empty()) throw UsageError(MissingIdxFilesMessage(dir, kNames[k]));
+    if (paths[k].empty()) throw MissingIdxFiles(MissingIdxFilesMessage(dir, kNames[k]));
   }
   DataSplit split;
   split.train = LoadIdxPair(paths[0], paths[1]);

@@ -16,9 +16,9 @@
 #include "dist/progress.h"
 #include "dist/shard.h"
 #include "dist/signals.h"
+#include "dist/rank_zero.h"
 #include "dist/trainer_impl.h"
-#include "proto/checkpoint_dir.h"
-#include "proto/framed_file.h"
+#include "proto/model_codec.h"
 
 namespace dpmlp {
 
@@ -175,15 +175,14 @@ void Trainer::Impl::AfterStep() {
     progress.EndEpoch();
     EnterCheckpointCriticalSection();
     const std::string at = "stopped by a signal at step " + std::to_string(pos.step);
-    if (cfg.checkpoint_dir.empty())
+    if (!checkpoints.enabled())
       throw CollectiveError(kExitPreempted, at + "; no --checkpoint-dir, so nothing was saved");
-    WriteCheckpoint();
-    throw CollectiveError(kExitPreempted, at + "; checkpoint " +
-                                              CheckpointPath(cfg.checkpoint_dir, pos.step) +
-                                              " written: rerun the same command to continue");
+    const std::string path = WriteCheckpoint();
+    throw CollectiveError(kExitPreempted,
+                          at + "; checkpoint " + path + " written: rerun the same command to continue");
   }
   const bool every_steps = cfg.checkpoint_every > 0 && pos.step % cfg.checkpoint_every == 0;
-  if (!cfg.checkpoint_dir.empty() && (every_steps || t[kCheckpointDue] > 0)) {
+  if (checkpoints.enabled() && (every_steps || t[kCheckpointDue] > 0)) {
     Output([&] { WriteCheckpoint(); });
     last_checkpoint = Clock::now();
   }
@@ -253,9 +252,7 @@ std::string Trainer::Impl::TrackValidation(pb::EpochMetrics* m) {
     pos.best_epoch = pos.epoch;
     pos.epochs_without_improvement = 0;
     state.best_params = net.params();
-    if (!cfg.checkpoint_dir.empty())
-      Output(
-          [&] { OnRankZero([&] { SaveModelFile(BestModelPath(), CurrentModel(net.params())); }); });
+    if (checkpoints.enabled()) Output([&] { checkpoints.WriteBest(CurrentModel(net.params())); });
   } else {
     pos.epochs_without_improvement += 1;
     if (cfg.early_stop_patience > 0 && pos.epochs_without_improvement >= cfg.early_stop_patience)
@@ -266,7 +263,7 @@ std::string Trainer::Impl::TrackValidation(pb::EpochMetrics* m) {
 
 // Every output that can be written is, even when another failed; then exit 4 names each failure.
 TrainSummary Trainer::Impl::Finish() {
-  if (!cfg.checkpoint_dir.empty()) Output([&] { WriteCheckpoint(); });
+  if (checkpoints.enabled()) Output([&] { WriteCheckpoint(); });
   summary.params = net.params();
   if (cfg.early_stop_patience > 0 && !state.best_params.empty()) {
     summary.params = state.best_params;
@@ -281,7 +278,7 @@ TrainSummary Trainer::Impl::Finish() {
   }
   if (!cfg.save_model_path.empty())
     Output([&] {
-      OnRankZero([&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });
+      RankZeroWrites(comm, [&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });
       Say("saved model: %s\n", cfg.save_model_path.c_str());
     });
   summary.test = EvaluateSharded(comm, net, data.test, transform);

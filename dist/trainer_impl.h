@@ -13,11 +13,10 @@
 
 #include "core/number_text.h"
 #include "dist/checkpoint_state.h"
+#include "dist/checkpointer.h"
 #include "dist/grad_exchange.h"
 #include "dist/progress.h"
 #include "dist/trainer.h"
-#include "proto/checkpoint_dir.h"
-#include "proto/checkpoint_lock.h"
 
 namespace dpmlp {
 namespace trainer_internal {
@@ -52,8 +51,7 @@ struct Trainer::Impl {
   TrainingPosition& pos = state.position;
   int64_t steps_per_epoch = 1;
   int64_t max_shard = 1;
-  std::unique_ptr<CheckpointDirLock> lock;  // rank 0, with --checkpoint-dir
-  std::unique_ptr<CheckpointPruner> pruner;
+  Checkpointer checkpoints;  // --checkpoint-dir: writes, keep-K, resume, best.pb
   std::vector<std::string> output_failures;  // outputs that failed; the run ends with exit 4
   GradientExchange exchange;                 // sums the gradient buffer (and its tail) over ranks
   Clock::time_point last_checkpoint;         // for --checkpoint-every-seconds
@@ -76,6 +74,7 @@ struct Trainer::Impl {
         grads(net.layout().size() + trainer_internal::kTailSize),
         opt(net.layout(), config.sgd),
         progress(config.progress, c.rank() == 0, config.progress_bar_allowed),
+        checkpoints(c, cfg, spec, out),
         exchange(c, grads.data(), net.layout().size(), trainer_internal::kTailSize,
                  ExchangeOptions{static_cast<size_t>(config.allreduce_bucket_kb * 1024 / 4),
                                  config.grad_wire == "bf16"}) {
@@ -115,25 +114,17 @@ struct Trainer::Impl {
     return m;
   }
 
-  // Rank 0 runs `write`; every rank learns whether it worked and throws the same error (with the
-  // code rank 0 got: 4 for I/O, 2 for a usage error) if not.
-  void OnRankZero(const std::function<void()>& write);
-
   // Runs an output step; an I/O failure is remembered (the run goes on to write what it can, then
   // exits 4 naming every failure) instead of ending the run at once.
   void Output(const std::function<void()>& write);
 
-  // Rank 0: locks the checkpoint directory and repairs a metrics file cut by an interrupted write.
+  // Opens the checkpoint directory; rank 0 repairs a metrics file cut by an interrupted write.
   void OpenRunFiles();
 
-  void WriteCheckpoint();
-
-  std::string BestModelPath() const { return cfg.checkpoint_dir + "/best.pb"; }
+  std::string WriteCheckpoint();  // returns its path
 
   // Loads the checkpoint chosen by --resume into every rank; returns the step or -1.
   int64_t Resume();
-  std::string FindCheckpoint();
-  void CheckResumable(const pb::Checkpoint& ck, const std::string& path);
   void RestoreState(const pb::Checkpoint& ck, const std::string& path);
 
   // The name of the first layer tensor holding a non-finite gradient.

@@ -1,4 +1,5 @@
-// Checkpoints, resume, per-epoch metrics and weight averaging of the training loop.
+// The training loop's files and state besides the step: the run files, resume, per-epoch
+// metrics and weight averaging (the checkpoint directory itself is dist/checkpointer).
 #include <google/protobuf/util/json_util.h>
 
 #include <cerrno>
@@ -16,18 +17,6 @@ namespace dpmlp {
 
 using trainer_internal::Since;
 
-void Trainer::Impl::OnRankZero(const std::function<void()>& write) {
-  RankZeroActs(comm, [&] {
-    try {
-      write();
-    } catch (const Error& e) {
-      if (e.code() == kExitUsage) throw;
-      throw IoError(e.what());  // a write that failed otherwise: exit 4, earlier files intact
-    }
-    return std::string();
-  });
-}
-
 void Trainer::Impl::Output(const std::function<void()>& write) {
   try {
     write();
@@ -40,130 +29,31 @@ void Trainer::Impl::Output(const std::function<void()>& write) {
 }
 
 void Trainer::Impl::OpenRunFiles() {
-  OnRankZero([&] {
-    if (!cfg.checkpoint_dir.empty()) {
-      lock = std::make_unique<CheckpointDirLock>(cfg.checkpoint_dir);
-      if (!lock->warning().empty()) Say("warning: %s\n", lock->warning().c_str());
-      auto check = [this](const std::string& path, const std::string& payload) {
-        const ModelData m = ModelFromProto(ParseCheckpoint(payload, path).model(), path);
-        if (!SpecMismatches(m.spec, spec).empty())
-          throw UsageError(path + ": a checkpoint of another model");
-      };
-      pruner = std::make_unique<CheckpointPruner>(
-          cfg.checkpoint_dir, cfg.keep, check,
-          [this](const std::string& w) { Say("warning: %s\n", w.c_str()); },
-          MaxCheckpointPayloadBytes(spec));
-    }
-    if (!cfg.metrics_path.empty()) {
-      const uint64_t dropped = DropPartialLastLine(cfg.metrics_path);
-      if (dropped > 0)
-        Say("metrics %s: removed a partial last line (%llu bytes) left by an interrupted "
-            "write\n",
-            cfg.metrics_path.c_str(), (unsigned long long)dropped);
-    }
+  checkpoints.Open();
+  if (cfg.metrics_path.empty()) return;
+  RankZeroWrites(comm, [&] {
+    const uint64_t dropped = DropPartialLastLine(cfg.metrics_path);
+    if (dropped > 0)
+      Say("metrics %s: removed a partial last line (%llu bytes) left by an interrupted write\n",
+          cfg.metrics_path.c_str(), (unsigned long long)dropped);
   });
 }
 
-void Trainer::Impl::WriteCheckpoint() {
-  for (float v : net.params())
-    if (!std::isfinite(v))
-      throw CollectiveError(kExitDiverged,
-                            "step " + std::to_string(pos.step) +
-                                ": parameters are not finite; no checkpoint written");
+std::string Trainer::Impl::WriteCheckpoint() {
   state.velocity = opt.velocity();
-  OnRankZero([&] {
-    const auto t0 = Clock::now();
-    EnsureDirectory(cfg.checkpoint_dir);
-    std::string bytes;
-    MakeCheckpoint(CurrentModel(net.params()), cfg, state, comm.size()).SerializeToString(&bytes);
-    const std::string path = CheckpointPath(cfg.checkpoint_dir, pos.step);
-    WriteFramedFile(path, FramedKind::kCheckpoint, bytes);  // durable when it returns
-    pruner->Prune(pos.step);
-    Say("checkpoint %s (%.1f MB, %.1f ms)\n", path.c_str(), bytes.size() / 1e6, 1000 * Since(t0));
-  });
-}
-
-// Rank 0: the checkpoint --resume names or, for auto, the newest valid one in --checkpoint-dir,
-// as its path, a NUL and its payload; "" when there is none to resume from.
-std::string Trainer::Impl::FindCheckpoint() {
-  if (cfg.resume != "auto") {
-    const std::string payload =
-        ReadFramedFile(cfg.resume, FramedKind::kCheckpoint, MaxCheckpointPayloadBytes(spec));
-    ParseCheckpoint(payload, cfg.resume);
-    return cfg.resume + '\0' + payload;
-  }
-  CheckpointEntry found;
-  std::string payload;
-  const bool ok = FindNewestValid(
-      cfg.checkpoint_dir,
-      [&](const std::string& path, const std::string& p) {
-        ParseCheckpoint(p, path);
-        payload = p;
-      },
-      [&](const std::string& w) { Say("warning: %s\n", w.c_str()); }, &found,
-      MaxCheckpointPayloadBytes(spec));
-  const size_t named = ok ? 0 : ListCheckpoints(cfg.checkpoint_dir).size();
-  if (named > 0 && !cfg.fresh_start_ok)
-    throw UsageError("--resume auto: none of the " + std::to_string(named) +
-                     " checkpoint file(s) in " + cfg.checkpoint_dir +
-                     " is valid (see the warnings): not starting fresh over them; fix or "
-                     "remove them, or add --fresh-start-ok to start from scratch");
-  return ok ? found.path + '\0' + payload : "";
+  return checkpoints.Write(CurrentModel(net.params()), state, pos.step);
 }
 
 int64_t Trainer::Impl::Resume() {
-  if (cfg.resume == "none" || (cfg.resume == "auto" && cfg.checkpoint_dir.empty())) return -1;
-  // Rank 0 finds and reads the file; the bytes (or the error) go to every rank.
-  const std::string found = RankZeroActs(comm, [&] { return FindCheckpoint(); });
-  if (found.empty()) {
-    Say("no checkpoint in %s: starting fresh\n", cfg.checkpoint_dir.c_str());
-    return -1;
-  }
-  const size_t nul = found.find('\0');
-  const std::string path = found.substr(0, nul);
-  const auto t0 = Clock::now();
-  const pb::Checkpoint ck = ParseCheckpoint(found.substr(nul + 1), path);
-  CheckResumable(ck, path);
-  RestoreState(ck, path);
+  const std::optional<Checkpointer::Loaded> found = checkpoints.Load();
+  if (!found) return -1;
+  const pb::Checkpoint& ck = found->checkpoint;
+  RestoreState(ck, found->path);
   Say("resumed from %s at step %lld (epoch %lld, %lld samples into it; saved by %d rank(s); "
       "parsed in %.1f ms)\n",
-      path.c_str(), (long long)pos.step, (long long)pos.epoch + 1, (long long)pos.position_in_epoch,
-      ck.world_size(), 1000 * Since(t0));
+      found->path.c_str(), (long long)pos.step, (long long)pos.epoch + 1,
+      (long long)pos.position_in_epoch, ck.world_size(), 1000 * found->parse_seconds);
   return pos.step;
-}
-
-// Every rank, on the same bytes: the checkpoint's model must be the requested one, the options
-// that cannot change have not, and the seed only with --allow-seed-change. Says what changes.
-void Trainer::Impl::CheckResumable(const pb::Checkpoint& ck, const std::string& path) {
-  const auto refuse = [&](const std::string& why, const std::vector<std::string>& items) {
-    std::string all;
-    for (const auto& s : items) all += "\n  " + s;
-    if (!items.empty()) throw CollectiveError(kExitUsage, path + ": " + why + all);
-  };
-  const ModelData m = ModelFromProto(ck.model(), path);
-  refuse("the checkpoint's model differs from the requested one:", SpecMismatches(m.spec, spec));
-  refuse("cannot resume with these options changed (the weights assume the checkpoint's values):",
-         RefusedChanges(ck.options(), cfg));
-  // The seed picks every epoch's order, dropout masks and augmentation: a new one mid-run
-  // silently changes the rest of training.
-  if (ck.seed() != cfg.seed) {
-    const std::string both =
-        "--seed " + std::to_string(cfg.seed) + " (checkpoint: " + std::to_string(ck.seed()) + ")";
-    if (!cfg.allow_seed_change)
-      throw CollectiveError(kExitUsage,
-                            path + ": the checkpoint was written with another seed: " + both +
-                                "; rerun with --seed " + std::to_string(ck.seed()) +
-                                ", or add --allow-seed-change to continue with the new one");
-    Say("resume: using new value %s (--allow-seed-change)\n", both.c_str());
-  }
-  for (const std::string& change : OptionChanges(ck.options(), cfg))
-    Say("resume: using new value %s\n", change.c_str());
-  if (!cfg.init_from.empty())
-    Say("resume: --init-from %s not applied (the checkpoint's state wins)\n",
-        cfg.init_from.c_str());
-  if (m.spec.init != spec.init)
-    Say("resume: --init %s has no effect (the weights come from the checkpoint)\n",
-        Name(spec.init));
 }
 
 // Parameters, velocity, position, the running average, the best model (read by rank 0 from
@@ -181,14 +71,10 @@ void Trainer::Impl::RestoreState(const pb::Checkpoint& ck, const std::string& pa
                           path + ": position in epoch " + std::to_string(pos.position_in_epoch) +
                               " is beyond the training set (" + std::to_string(data.train.size) +
                               " samples): was it written for other data?");
-  if (cfg.early_stop_patience > 0 && pos.best_epoch >= 0) {
-    const std::string best =
-        RankZeroActs(comm, [&] { return ReadFramedFile(BestModelPath(), FramedKind::kModel); });
-    state.best_params = ModelFromPayload(FramedKind::kModel, best, BestModelPath()).params;
-  }
+  if (cfg.early_stop_patience > 0 && pos.best_epoch >= 0) state.best_params = checkpoints.ReadBest();
   if (!cfg.metrics_path.empty()) {
     int dropped = 0;
-    OnRankZero([&] { dropped = DropMetricsAfterEpoch(cfg.metrics_path, pos.epoch); });
+    RankZeroWrites(comm, [&] { dropped = DropMetricsAfterEpoch(cfg.metrics_path, pos.epoch); });
     if (dropped > 0)
       Say("resume: removed %d line(s) past epoch %lld from %s (the interrupted attempt's)\n",
           dropped, (long long)pos.epoch, cfg.metrics_path.c_str());
@@ -208,7 +94,7 @@ std::string Trainer::Impl::NonFiniteLayer() const {
 
 void Trainer::Impl::WriteMetrics(const pb::EpochMetrics& m) {
   if (cfg.metrics_path.empty()) return;
-  OnRankZero([&] {
+  RankZeroWrites(comm, [&] {
     std::string line;
     google::protobuf::util::JsonPrintOptions o;
     o.preserve_proto_field_names = true;

@@ -70,8 +70,17 @@ DataSplit LoadSplit(const TrainConfig& c) {
                        std::to_string(s.train.input_dim));
     return s;
   }
-  if (c.dataset == "fashion-mnist" || c.dataset == "mnist" || !c.data_dir.empty())
-    return LoadIdxDirectory(c.data_dir.empty() ? kDefaultIdxDir : c.data_dir);
+  if (c.dataset == "fashion-mnist" || c.dataset == "mnist" || !c.data_dir.empty()) {
+    const std::string dir = c.data_dir.empty() ? kDefaultIdxDir : c.data_dir;
+    try {
+      return LoadIdxDirectory(dir);
+    } catch (const MissingIdxFiles& e) {
+      throw UsageError(std::string(e.what()) + (dir == kDefaultIdxDir ? " Or pass" : " Pass") +
+                       " --data-dir DIR for another IDX directory, --train-csv/--test-csv for "
+                       "CSV files, or --dataset sin|surface|parity:N for a built-in synthetic "
+                       "set.");
+    }
+  }
   try {
     return MakeSynthetic(c.dataset, c.seed);
   } catch (const Error& e) {

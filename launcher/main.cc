@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "dist/communicator.h"
+#include "dist/rank_zero.h"
 #include "dist/signals.h"
 #include "dist/trainer.h"
 #include "launcher/commands.h"
@@ -16,24 +17,14 @@ namespace dpmlp {
 
 int Guarded(Communicator& comm, const std::function<bool()>& setup,
             const std::function<int()>& run) {
-  int code = 0;
-  std::string message;
+  // Agree before any collective of the run: the lowest failing rank speaks for all, through
+  // rank 0 (one message however many ranks failed).
   bool proceed = false;
   try {
-    proceed = setup();
-  } catch (const Error& e) {
-    code = e.code(), message = e.what();
-  } catch (const std::exception& e) {
-    code = kExitInternal, message = e.what();
-  }
-  // Agree before any collective of the run: the lowest failing rank speaks for all.
-  const std::vector<double> codes = comm.Allgather(code);
-  for (int r = 0; r < comm.size(); ++r) {
-    if (codes[r] == 0) continue;
-    if (r == comm.rank())
-      std::fprintf(stderr, "%sdpmlp: error: %s\n",
-                   r > 0 ? ("[rank " + std::to_string(r) + "] ").c_str() : "", message.c_str());
-    return static_cast<int>(codes[r]);
+    EveryRankActs(comm, [&] { proceed = setup(); });
+  } catch (const CollectiveError& e) {
+    if (comm.rank() == 0) std::fprintf(stderr, "dpmlp: error: %s\n", e.what());
+    return e.code();
   }
   if (!proceed) return 0;
   try {
@@ -43,7 +34,9 @@ int Guarded(Communicator& comm, const std::function<bool()>& setup,
       std::fprintf(stderr, "dpmlp: %s%s\n", e.code() == kExitPreempted ? "" : "error: ", e.what());
     return e.code();
   } catch (const Error& e) {
-    std::fprintf(stderr, "[rank %d] dpmlp: error: %s\n", comm.rank(), e.what());
+    // An error only this rank met while the others run on: it names the rank (one rank: none).
+    const std::string who = comm.size() > 1 ? "[rank " + std::to_string(comm.rank()) + "] " : "";
+    std::fprintf(stderr, "%sdpmlp: error: %s\n", who.c_str(), e.what());
     if (comm.size() > 1) comm.Abort(e.code());
     return e.code();
   } catch (const std::exception& e) {

@@ -64,7 +64,8 @@ all_checkpoints_valid() {
 epochs_once() {  # the metrics hold epochs 1..3, each once
   test "$(grep -o '"epoch":[0-9]*' "$1/metrics.jsonl" | cut -d: -f2 | tr '\n' ' ')" = "1 2 3 "
 }
-accuracy() { sed -nE 's/^final: test accuracy ([0-9.]+)%.*/\1/p' "$1" | tail -n1; }
+# accuracy RUN: the final test accuracy (percent) in RUN/summary.json.
+accuracy() { awk -v a="$(summary "$1/summary.json" test_accuracy)" 'BEGIN { if (a != "") printf "%.2f", 100 * a }'; }
 within_half_point() {
   echo "  accuracy $1% vs uninterrupted $2%"
   awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; exit !(a != "" && d <= 0.5 && d >= -0.5) }'
@@ -82,8 +83,9 @@ say "uninterrupted reference: np 3 with mpirun on this host, same configuration"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mkdir -p "$WORK/ref"
 require "reference run completed" mpirun --oversubscribe --bind-to none -np 3 "$DPMLP" train \
-  --config "$WORK/el.ini" --checkpoint-dir "$WORK/ref/ck" --progress off >"$WORK/ref.out" 2>&1
-ref_acc=$(accuracy "$WORK/ref.out")
+  --config "$WORK/el.ini" --checkpoint-dir "$WORK/ref/ck" --progress off \
+  --summary-json "$WORK/ref/summary.json" >"$WORK/ref.out" 2>&1
+ref_acc=$(accuracy "$WORK/ref")
 
 say "A: elastic run on 3 nodes, node3 killed"
 run=$WORK/a
@@ -112,7 +114,7 @@ check "nothing older than the newest checkpoint at the kill (step $killed_at_ck)
   test "${resumed:-0}" -ge "$killed_at_ck"
 check "metrics hold each epoch once" epochs_once "$run"
 check "the last epochs ran at world size 2" has_line "$run/metrics.jsonl" '"epoch":3,.*"world_size":2'
-acc_a=$(accuracy "$out")
+acc_a=$(accuracy "$run")
 check "final accuracy within 0.5 points of the uninterrupted run" within_half_point "$acc_a" "$ref_acc"
 check "every checkpoint passes dpmlp info" all_checkpoints_valid "$run"
 say "A: killed after checkpoint step $killed_at_ck; lost node found after $detect s, training again" \
@@ -150,7 +152,7 @@ resumed=$(sed -nE 's/^resumed from .* at step ([0-9]+) .*/\1/p' "$out" | tail -n
 check "it resumed from a checkpoint at or after step $killed_at_ck (${resumed:-none})" \
   test "${resumed:-0}" -ge "$killed_at_ck"
 check "metrics hold each epoch once" epochs_once "$run"
-check "final accuracy within 0.5 points of the uninterrupted run" within_half_point "$(accuracy "$out")" "$ref_acc"
+check "final accuracy within 0.5 points of the uninterrupted run" within_half_point "$(accuracy "$run")" "$ref_acc"
 check "every checkpoint passes dpmlp info" all_checkpoints_valid "$run"
 say "B: killed after checkpoint step $killed_at_ck; requeued after $requeue_s s; resumed from step ${resumed:-?}"
 require "nodes idle" nodes_idle 60

@@ -14,10 +14,12 @@ run_transport() {
   local t=$1 log=$WORK/$1.log status=0
   say "2 ranks over $t"
   OMPI_MCA_btl_base_verbose=100 "$launch" -n 2 --transport "$t" -- \
-    "$DPMLP" "${small[@]}" --save-model "$WORK/$t.pb" >"$log" 2>&1 || status=$?
+    "$DPMLP" "${small[@]}" --save-model "$WORK/$t.pb" --summary-json "$WORK/$t.json" \
+    >"$log" 2>&1 || status=$?
   check "$t: exit 0 (got $status)" test "$status" = 0
   check "$t: world size 2" has_line "$log" 'world size 2'
-  check "$t: finished training" has_line "$log" '^final: test mse'
+  check "$t: finished training (summary: completed, a test mse)" \
+    test "$(summary "$WORK/$t.json" exit_reason)" = completed -a -n "$(summary "$WORK/$t.json" test_mse)"
   check "$t: printed the mpirun command with binding" \
     has_line "$log" '^\+ mpirun -np 2 --bind-to core --map-by core '
   check "$t: OpenBLAS single-threaded on every rank" has_line "$log" ' -x OPENBLAS_NUM_THREADS '

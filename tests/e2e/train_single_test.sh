@@ -156,7 +156,8 @@ printf '0,1,2\n1,x,3\n' >word.csv
 printf '0,1,2\n1,nan,3\n' >nan.csv
 : >empty.csv
 expect_exit 2 "missing --data-dir" "$DPMLP" train --data-dir "$WORK/no-such-dir" --epochs 1 "${QUIET[@]}"
-stderr_names "missing --data-dir" "$WORK/no-such-dir"
+stderr_names "missing --data-dir" "$WORK/no-such-dir" "no such directory" \
+  "Pass --data-dir DIR" "--train-csv/--test-csv" "--dataset sin|surface|parity:N"
 expect_exit 2 "ragged training CSV" "$DPMLP" train --train-csv ragged.csv --test-csv good.csv --epochs 1
 stderr_names "ragged training CSV" "ragged.csv:2"
 expect_exit 2 "ragged test CSV" "$DPMLP" train --train-csv good.csv --test-csv ragged.csv --epochs 1
