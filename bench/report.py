@@ -136,8 +136,8 @@ def report(results, meta, compare_labels, sweep):
         out("")
         out(f"| run | {head} | peak RSS per process |")
         out(rule + "---|")
-        rows = [("dpmlp np=1", "dpmlp np=1"), ("dpmlp np=2, shared memory", "dpmlp np=2 shm"),
-                ("dpmlp np=2, TCP", "dpmlp np=2 tcp")]
+        rows = [("dpmlp np=1", "dpmlp np=1"), ("dpmlp np=1, 2 OpenBLAS threads", "dpmlp np=1 t2"),
+                ("dpmlp np=2, shared memory", "dpmlp np=2 shm"), ("dpmlp np=2, TCP", "dpmlp np=2 tcp")]
         for label in compare_labels:
             rows += [(f"{label} np=1", f"{label} np=1"), (f"{label} np=2, shared memory", f"{label} np=2 shm")]
         rows += [("PyTorch, 1 process, 1 thread", "pytorch"), ("PyTorch DDP, gloo, 2 processes", "pytorch-ddp"),
@@ -241,6 +241,8 @@ def report(results, meta, compare_labels, sweep):
             ("dpmlp np=2 tcp / PyTorch DDP", "dpmlp np=2 tcp", "pytorch-ddp"),
             ("dpmlp np=2 shm / dpmlp np=1", "dpmlp np=2 shm", "dpmlp np=1"),
             ("dpmlp np=2 tcp / dpmlp np=1", "dpmlp np=2 tcp", "dpmlp np=1"),
+            ("dpmlp np=1 2 threads / dpmlp np=1", "dpmlp np=1 t2", "dpmlp np=1"),
+            ("dpmlp np=2 shm / dpmlp np=1 2 threads (ranks × threads)", "dpmlp np=2 shm", "dpmlp np=1 t2"),
             ("PyTorch DDP / PyTorch 1 thread", "pytorch-ddp", "pytorch"),
         ]
         for label in compare_labels:

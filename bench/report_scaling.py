@@ -18,11 +18,16 @@ def _ratio(num, den):
     return _med([a / b for a, b in zip(num, den) if b])
 
 
+def _fmt_ratio(r):
+    return "—" if r != r else f"{r:.2f}×"
+
+
 def wide_section(results, meta, lines):
     """Appends the wide net's table; returns {kernel: median per-round np=2 / np=1}."""
     K = meta["kernels"]
     rate = {kern: {np: [r["samples_per_sec"] for r in results.get(kern, {}).get(key, [])]
-                   for np, key in ((1, "wide np=1 b512"), (2, "wide np=2 shm b512"))} for kern in K}
+                   for np, key in ((1, "wide np=1 b512"), (2, "wide np=2 shm b512"), ("t2", "wide np=1 t2 b512"))}
+            for kern in K}
     if not any(rate[kern][1] or rate[kern][2] for kern in K):
         return {}
     out = lines.append
@@ -38,8 +43,9 @@ def wide_section(results, meta, lines):
         f"seconds of those steps), from the records, as for W.")
     out("")
     out("| kernel | np=1 samples/s | np=2 samples/s | np=2 / np=1 (median of per-round ratios) | "
-        "np=1 compute ms/step | np=2 compute / allreduce ms/step | peak RSS per rank | target np=2 ≥ 1.85× np=1 |")
-    out("|---|---|---|---|---|---|---|---|")
+        "np=1 compute ms/step | np=2 compute / allreduce ms/step | peak RSS per rank | target np=2 ≥ 1.85× np=1 | "
+        "np=1 × 2 threads samples/s | np=2 / np=1 × 2 threads |")
+    out("|---|---|---|---|---|---|---|---|---|---|")
     ratios = {}
     for kern in K:
         res = results.get(kern, {})
@@ -56,7 +62,8 @@ def wide_section(results, meta, lines):
         ok = ratios[kern]
         out(f"| {kern} | {cell(rate[kern][1])} | {cell(rate[kern][2])} | "
             f"{'—' if ok != ok else f'{ok:.2f}×'} | {c1} | {c2} | {f'{max(rss) / 1024:.0f} MB' if rss else '—'} | "
-            f"{'not measured' if ok != ok else ('MET' if ok >= WIDE_TARGET else 'NOT MET')} |")
+            f"{'not measured' if ok != ok else ('MET' if ok >= WIDE_TARGET else 'NOT MET')} | "
+            f"{cell(rate[kern]['t2'])} | {_fmt_ratio(_ratio(rate[kern][2], rate[kern]['t2']))} |")
     out("")
     return ratios
 

@@ -22,6 +22,8 @@ ratio is the median of the per-round ratios. A warm-up round is run first and th
              TCP (ob1 + tcp on loopback). W: one epoch at batch 128 and 512, the exchange variants.
   cpu        dpmlp np=1 training samples per CPU-second (two --max-steps runs, difference).
   wide       784-4096-2048-10 at batch 512, np = 1 and np = 2 (shm), --wide-steps steps.
+  threads    ranks x threads: np = 1 with 2 OpenBLAS threads (--threads 2) beside np = 2 x 1 thread,
+             for W and the wide net.
   PyTorch    bench/peers/torch_mlp.py: one timed epoch after 30 warm-up steps, 1 thread; and DDP
              (gloo, 2 processes).
   sklearn    bench/peers/sklearn_mlp.py: one timed partial_fit over the training set (one epoch).
@@ -69,6 +71,10 @@ def tasks(args):
                 if label == "dpmlp":
                     t.append((f"dpmlp np=2 tcp b{b}", lambda kern, b=b:
                               {f"dpmlp np=2 tcp b{b}": M.run_dpmlp(args.dpmlp, 2, "tcp", b, kern)}))
+                    # Ranks x threads: the two cores as one rank with 2 OpenBLAS threads.
+                    t.append((f"dpmlp np=1 t2 b{b}", lambda kern, b=b:
+                              {f"dpmlp np=1 t2 b{b}": M.run_dpmlp(args.dpmlp, 1, None, b, kern,
+                                                                  extra=["--threads", "2"])}))
                 t.append((f"{label} np=1 cpu b{b}", lambda kern, bn=binary, b=b, lb=label:
                           {f"{lb} np=1 cpu b{b}": M.run_dpmlp_cpu(bn, b, kern)}))
             for name, (tr, extra, env) in EXCHANGE_VARIANTS.items():
@@ -85,6 +91,8 @@ def tasks(args):
     if "wide" in args.only:
         t.append(("wide np=1", lambda kern: {"wide np=1 b512": M.run_wide(args.dpmlp, 1, kern, args.wide_steps)}))
         t.append(("wide np=2", lambda kern: {"wide np=2 shm b512": M.run_wide(args.dpmlp, 2, kern, args.wide_steps)}))
+        t.append(("wide np=1 t2", lambda kern: {"wide np=1 t2 b512": M.run_wide(args.dpmlp, 1, kern, args.wide_steps,
+                                                                                  threads=2)}))
     return t
 
 

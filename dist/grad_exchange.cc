@@ -9,6 +9,26 @@ GradientExchange::GradientExchange(Communicator& comm, float* grads, size_t npar
                                    const ExchangeOptions& options)
     : comm_(comm), grads_(grads), nparams_(nparams), tail_(tail), options_(options) {
   if (options_.bf16) wire_.resize(nparams_);
+  const bool fused_fp32 = options_.bucket_floats == 0 && !options_.bf16;
+  const size_t window_bytes = (comm.size() + 1) * (nparams_ + tail_) * sizeof(float);
+  const bool want = options_.path == SumPath::kShared ||
+                    (options_.path == SumPath::kAuto && window_bytes <= kSharedSumAutoBytes);
+  if (comm.size() > 1 && fused_fp32 && want) shared_ = comm.PrepareSharedSum(nparams_ + tail_);
+  if (options_.path == SumPath::kShared && !shared_ && comm.size() > 1)
+    throw CollectiveError(kExitUsage,
+                          fused_fp32 ? "--allreduce shm: the ranks are not all on one host, or the "
+                                       "host's shared-memory window could not be allocated"
+                                     : "--allreduce shm sums fp32 gradients after backward: it does "
+                                       "not go with --allreduce-bucket-kb or --grad-wire bf16");
+}
+
+std::string GradientExchange::Describe() const {
+  if (comm_.size() == 1) return "none (one rank)";
+  if (shared_) return "shared-memory sum (every rank on one host)";
+  std::string d = options_.bf16 ? "MPI allreduce, bf16 on the wire" : "MPI allreduce";
+  if (options_.bucket_floats > 0)
+    d += ", buckets of " + std::to_string(options_.bucket_floats * 4 / 1024) + " KiB";
+  return d;
 }
 
 GradientSink* GradientExchange::BeginStep() {
@@ -47,8 +67,12 @@ void GradientExchange::Finish() {
   if (!started_) throw InternalError("GradientExchange::Finish without BeginStep()");
   started_ = false;
   if (comm_.size() == 1) return;
+  if (shared_) {
+    comm_.SharedSum(grads_);
+    return;
+  }
   if (options_.bucket_floats == 0 && !options_.bf16) {
-    comm_.AllreduceSum(grads_, nparams_ + tail_);  // the default: one blocking call
+    comm_.AllreduceSum(grads_, nparams_ + tail_);  // one blocking call
     return;
   }
   if (options_.bucket_floats > 0 && next_end_ != 0)

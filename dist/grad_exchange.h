@@ -22,16 +22,27 @@
 
 namespace dpmlp {
 
+// How the fused (default) exchange sums: auto takes the host's shared-memory window when every
+// rank is on one host and the window is at most kSharedSumAutoBytes, else MPI's allreduce.
+enum class SumPath { kAuto, kMpi, kShared };
+constexpr size_t kSharedSumAutoBytes = size_t{32} << 20;
+
 struct ExchangeOptions {
   size_t bucket_floats = 0;  // 0: one fused allreduce after backward
   bool bf16 = false;         // gradients on the wire as bfloat16
+  SumPath path = SumPath::kAuto;
 };
 
 class GradientExchange : public GradientSink {
  public:
-  // grads: nparams gradients followed by `tail` floats of the caller's.
+  // grads: nparams gradients followed by `tail` floats of the caller's. Collective (it may set up
+  // the shared-memory window). Throws CollectiveError (exit 2) when the options ask for the
+  // shared-memory sum and it cannot be had.
   GradientExchange(Communicator& comm, float* grads, size_t nparams, size_t tail,
                    const ExchangeOptions& options);
+
+  // What sums the gradients, for the log: "shared-memory sum (one host)", "MPI allreduce", ...
+  std::string Describe() const;
 
   // Starts the step: call it once per step, after the tail is filled and before Backward. Returns
   // the sink to pass to Network::Backward (nullptr when fused), with chunk() as its chunk size.
@@ -54,6 +65,7 @@ class GradientExchange : public GradientSink {
   // not yet started, and the next span must end at next_end_.
   size_t next_end_ = 0, pending_end_ = 0;
   bool started_ = false;
+  bool shared_ = false;  // the fused sum goes through the host's shared-memory window
 };
 
 }  // namespace dpmlp

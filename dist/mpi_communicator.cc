@@ -46,7 +46,78 @@ MpiCommunicator::MpiCommunicator(MPI_Comm comm)
 MpiCommunicator::~MpiCommunicator() {
   int finalized = 0;
   MPI_Finalized(&finalized);
-  if (!finalized) MPI_Op_free(&bf16_sum_);
+  if (finalized) return;
+  FreeSharedWindow();
+  MPI_Op_free(&bf16_sum_);
+}
+
+void MpiCommunicator::FreeSharedWindow() {
+  if (shared_.win != MPI_WIN_NULL) {
+    MPI_Win_unlock_all(shared_.win);
+    MPI_Win_free(&shared_.win);
+  }
+  if (shared_.node != MPI_COMM_NULL) MPI_Comm_free(&shared_.node);
+  shared_ = SharedWindow{};
+}
+
+bool MpiCommunicator::PrepareSharedSum(size_t n) {
+  if (shared_.win != MPI_WIN_NULL && shared_.n == n) return true;
+  FreeSharedWindow();
+  if (size_ == 1 || n == 0) return false;
+  CheckMpi(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &shared_.node),
+           "MPI_Comm_split_type");
+  // Every rank sees the same answer: either the node holds the whole world, or no node does.
+  bool ok = SizeOf(shared_.node) == size_;
+  if (ok) {
+    // Rank 0 allocates the whole window (one contiguous block); the others map it. An allocation
+    // that fails (a small /dev/shm) returns an error instead of ending the job, and every rank
+    // learns of it below.
+    MPI_Comm_set_errhandler(shared_.node, MPI_ERRORS_RETURN);
+    const MPI_Aint bytes =
+        rank_ == 0 ? static_cast<MPI_Aint>((size_ + 1) * n * sizeof(float)) : 0;
+    float* mine = nullptr;
+    ok = MPI_Win_allocate_shared(bytes, sizeof(float), MPI_INFO_NULL, shared_.node, &mine,
+                                 &shared_.win) == MPI_SUCCESS;
+    MPI_Aint size = 0;
+    int disp = 0;
+    ok = ok && MPI_Win_shared_query(shared_.win, 0, &size, &disp, &shared_.base) == MPI_SUCCESS;
+    ok = ok && MPI_Win_lock_all(MPI_MODE_NOCHECK, shared_.win) == MPI_SUCCESS;
+  }
+  for (double each : Allgather(ok ? 1.0 : 0.0)) ok = ok && each > 0;
+  if (!ok) {
+    FreeSharedWindow();
+    return false;
+  }
+  shared_.n = n;
+  return true;
+}
+
+void MpiCommunicator::SharedSum(float* data) {
+  if (shared_.win == MPI_WIN_NULL) throw InternalError("SharedSum without PrepareSharedSum");
+  const size_t n = shared_.n;
+  float* slots = shared_.base;                       // slot r: rank r's copy
+  float* sum = shared_.base + static_cast<size_t>(size_) * n;  // the result
+  std::memcpy(slots + static_cast<size_t>(rank_) * n, data, n * sizeof(float));
+  // Two barriers: every copy is in before any rank sums, and every share of the sum is written
+  // before any rank reads it. A rank's next copy cannot overwrite a slot still being summed (it
+  // passes the first barrier of the next call only when every rank has read this sum), and sums go
+  // to their own block, so one window of p + 1 blocks serves every step.
+  const auto barrier = [this] {
+    MPI_Win_sync(shared_.win);
+    MPI_Request req;
+    CheckMpi(MPI_Ibarrier(comm_, &req), "MPI_Ibarrier");
+    watchdog_.Wait(&req);
+    MPI_Win_sync(shared_.win);
+  };
+  barrier();
+  const size_t lo = n * rank_ / size_, hi = n * (rank_ + 1) / size_;
+  for (size_t i = lo; i < hi; ++i) sum[i] = slots[i];
+  for (int r = 1; r < size_; ++r) {
+    const float* in = slots + static_cast<size_t>(r) * n;
+    for (size_t i = lo; i < hi; ++i) sum[i] += in[i];
+  }
+  barrier();
+  std::memcpy(data, sum, n * sizeof(float));
 }
 
 void MpiCommunicator::Poll() {

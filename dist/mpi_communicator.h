@@ -34,6 +34,8 @@ class MpiCommunicator : public Communicator {
   }
   void Poll() override;
   void WaitAll() override;
+  bool PrepareSharedSum(size_t n) override;
+  void SharedSum(float* data) override;
   std::vector<double> Allgather(double value) override;
   void Broadcast(float* data, size_t n, int root) override { Bcast(data, n, MPI_FLOAT, root); }
   void Broadcast(std::string* bytes, int root) override;
@@ -59,6 +61,14 @@ class MpiCommunicator : public Communicator {
   CollectiveWatchdog watchdog_;
   MPI_Op bf16_sum_ = MPI_OP_NULL;
   std::vector<MPI_Request> pending_;  // started by StartAllreduceSum*, completed by WaitAll
+  // PrepareSharedSum's window: p slots of n floats (one per rank) and the n-float sum.
+  struct SharedWindow {
+    MPI_Comm node = MPI_COMM_NULL;
+    MPI_Win win = MPI_WIN_NULL;
+    float* base = nullptr;
+    size_t n = 0;
+  } shared_;
+  void FreeSharedWindow();
 };
 
 }  // namespace dpmlp

@@ -67,6 +67,7 @@ struct TrainConfig {
   // allreduce after backward), and the wire format, fp32 | bf16.
   double allreduce_bucket_kb = 0.0;
   std::string grad_wire = "fp32";
+  std::string allreduce = "auto";  // auto | mpi | shm: how the fused gradient sum runs
 };
 
 // What --normalize `normalize` means for the data set named by the other options: "auto" is

@@ -85,6 +85,7 @@ void Trainer::Impl::Start() {
   OpenRunFiles();
   summary.resumed_from_step = Resume();
   CheckReplicasAgree(comm, net.params(), "at start");
+  if (comm.size() > 1) Say("gradient exchange: %s\n", exchange.Describe().c_str());
   last_checkpoint = Clock::now();
   // A run resumed from the checkpoint written after an early stop (a requeued job reruns the same
   // command) has nothing left to train: the stop is part of the saved state.
@@ -227,6 +228,7 @@ pb::EpochMetrics Trainer::Impl::EpochRecord() {
   const BlasInfo blas = QueryBlas();
   m.set_blas_config(blas.config);
   m.set_blas_core(blas.core);
+  m.set_exchange(exchange.Describe());
   m.set_blas_threads(blas.threads);
   m.set_samples(static_cast<int32_t>(pos.epoch_samples));
   const double es = std::max(1.0, pos.epoch_samples);

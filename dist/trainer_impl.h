@@ -77,7 +77,10 @@ struct Trainer::Impl {
         checkpoints(c, cfg, spec, out),
         exchange(c, grads.data(), net.layout().size(), trainer_internal::kTailSize,
                  ExchangeOptions{static_cast<size_t>(config.allreduce_bucket_kb * 1024 / 4),
-                                 config.grad_wire == "bf16"}) {
+                                 config.grad_wire == "bf16",
+                                 config.allreduce == "mpi"   ? SumPath::kMpi
+                                 : config.allreduce == "shm" ? SumPath::kShared
+                                                             : SumPath::kAuto}) {
     const int64_t n = static_cast<int64_t>(d.train.size);
     steps_per_epoch = std::max<int64_t>(1, (n + cfg.batch_size - 1) / cfg.batch_size);
     max_shard = net.max_rows();

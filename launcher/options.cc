@@ -101,6 +101,7 @@ po::options_description TrainingOptions(TrainConfig* c, int* threads) {
       ("collective-timeout", WithDefault(&c->collective_timeout), "seconds a rank may wait in a collective before the job is ended (0: off)")
       ("allreduce-bucket-kb", WithDefault(&c->allreduce_bucket_kb), "start the gradient allreduce during backward in buckets of this many KiB, last layers first (0: one allreduce after backward)")
       ("grad-wire", WithDefault(&c->grad_wire), "gradients on the wire: fp32 | bf16 (half the bytes, rounded; not rank-count exact)")
+      ("allreduce", WithDefault(&c->allreduce), "how the gradients are summed: auto (shm when every rank is on one host and the window is at most 32 MiB, else mpi) | mpi (Open MPI's allreduce) | shm (one shared-memory window on the host)")
       ("init-from", po::value(&c->init_from), "fine-tune: start from the parameters of this model file (--save-model) or checkpoint, whose architecture the options must build; its input normalisation is kept (--normalize is not applied); velocity and step start at 0. A checkpoint that --resume loads wins over it (--init-from is then not applied)");
   return d;
 }
@@ -237,6 +238,11 @@ void ValidateTrainConfig(const TrainConfig& c, int threads) {
     fail("--allreduce-bucket-kb must hold at least one float (4 bytes) when not 0");
   if (c.grad_wire != "fp32" && c.grad_wire != "bf16")
     fail("--grad-wire must be fp32 or bf16, not '" + c.grad_wire + "'");
+  if (c.allreduce != "auto" && c.allreduce != "mpi" && c.allreduce != "shm")
+    fail("--allreduce must be auto, mpi or shm, not '" + c.allreduce + "'");
+  if (c.allreduce == "shm" && (c.grad_wire == "bf16" || c.allreduce_bucket_kb > 0))
+    fail("--allreduce shm sums fp32 gradients after backward: it does not go with " +
+         std::string(c.grad_wire == "bf16" ? "--grad-wire bf16" : "--allreduce-bucket-kb"));
   Progress::Check(c.progress);
   // Output files are written late (epoch ends, the end of training): check them now.
   CheckTrainOutputs(c);

@@ -65,7 +65,7 @@ epochs_once() {  # the metrics hold epochs 1..3, each once
   test "$(grep -o '"epoch":[0-9]*' "$1/metrics.jsonl" | cut -d: -f2 | tr '\n' ' ')" = "1 2 3 "
 }
 # accuracy RUN: the final test accuracy (percent) in RUN/summary.json.
-accuracy() { awk -v a="$(summary "$1/summary.json" test_accuracy)" 'BEGIN { if (a != "") printf "%.2f", 100 * a }'; }
+accuracy() { awk -v a="$(summary_field "$1/summary.json" test_accuracy)" 'BEGIN { if (a != "") printf "%.2f", 100 * a }'; }
 within_half_point() {
   echo "  accuracy $1% vs uninterrupted $2%"
   awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; exit !(a != "" && d <= 0.5 && d >= -0.5) }'

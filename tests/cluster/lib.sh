@@ -53,9 +53,9 @@ summary() {
 }
 
 has_line() { grep -qE -- "$2" "$1"; }
-# summary FILE KEY: a field of a --summary-json file ("" when absent); 64-bit integers are JSON
-# strings there, printed without quotes all the same.
-summary() {
+# summary_field FILE KEY: a field of a --summary-json file ("" when absent); 64-bit integers are
+# JSON strings there, printed without quotes all the same.
+summary_field() {
   python3 -c 'import json, sys
 print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$@" 2>/dev/null
 }
@@ -63,9 +63,9 @@ print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$@" 2>/dev/null
 same_result() {
   local k
   for k in test_accuracy test_mse test_loss steps samples_seen; do
-    [ "$(summary "$1" "$k")" = "$(summary "$2" "$k")" ] || { echo "  $k differs"; return 1; }
+    [ "$(summary_field "$1" "$k")" = "$(summary_field "$2" "$k")" ] || { echo "  $k differs"; return 1; }
   done
-  [ -n "$(summary "$1" test_loss)" ]
+  [ -n "$(summary_field "$1" test_loss)" ]
 }
 has_checkpoint() { compgen -G "$1/checkpoints/ckpt-*.pb" >/dev/null; }
 
@@ -274,7 +274,7 @@ preempt_and_resume() {
   check "that checkpoint is on disk" test -s "$WORK/pre/checkpoints/ckpt-$(printf %010d "${step:-0}").pb"
   check "and exited 75, so the script requeued" has_line "$out" 'exit 75\); requeueing job'
   check "the training had not finished (summary: preempted)" \
-    test "$(summary "$WORK/pre/summary.json" exit_reason)" = preempted
+    test "$(summary_field "$WORK/pre/summary.json" exit_reason)" = preempted
 
   # Release the requeued job only after its first attempt has ended, and not within the same second
   # as the requeue: slurmd rejects a start whose credential is not newer than the revocation of the

@@ -19,7 +19,7 @@ run_transport() {
   check "$t: exit 0 (got $status)" test "$status" = 0
   check "$t: world size 2" has_line "$log" 'world size 2'
   check "$t: finished training (summary: completed, a test mse)" \
-    test "$(summary "$WORK/$t.json" exit_reason)" = completed -a -n "$(summary "$WORK/$t.json" test_mse)"
+    test "$(summary_field "$WORK/$t.json" exit_reason)" = completed -a -n "$(summary_field "$WORK/$t.json" test_mse)"
   check "$t: printed the mpirun command with binding" \
     has_line "$log" '^\+ mpirun -np 2 --bind-to core --map-by core '
   check "$t: OpenBLAS single-threaded on every rank" has_line "$log" ' -x OPENBLAS_NUM_THREADS '

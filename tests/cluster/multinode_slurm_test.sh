@@ -72,7 +72,7 @@ for launcher in mpirun srun; do
   hosts=$(sed -n 's/^placement: world size 4 on 2 hosts: \(node[0-9]\) ranks 0-1 (2), \(node[0-9]\) ranks 2-3 (2)$/\1 \2/p' "$out")
   check "2x2 $launcher: placement two ranks on each of two hosts ($hosts)" test -n "$hosts"
   check "2x2 $launcher: 50 steps (summary)" \
-    test "$(summary "$WORK/2x2-$launcher/summary.json" steps)" = 50
+    test "$(summary_field "$WORK/2x2-$launcher/summary.json" steps)" = 50
   rel=$("$MODEL_DIFF" "$WORK/np1.pb" "$WORK/2x2-$launcher/model.pb" | sed -n 's/^rel_l2 \([^ ]*\) .*/\1/p')
   check "2x2 $launcher vs one process: ||dtheta|| / ||theta|| = $rel <= 1e-5" \
     awk -v r="$rel" 'BEGIN { exit !(r != "" && r + 0 <= 1e-5) }'

@@ -29,8 +29,8 @@ check "exit code 0:0" test "$(job_field "$job" ExitCode)" = 0:0
 check "not requeued" test "$(job_field "$job" Restarts)" = 0
 check "log shows world size 2" has_line "$out" 'world size 2'
 check "summary.json in the run dir: completed, with a test accuracy" \
-  test "$(summary "$run/summary.json" exit_reason)" = completed -a \
-  -n "$(summary "$run/summary.json" test_accuracy)"
+  test "$(summary_field "$run/summary.json" exit_reason)" = completed -a \
+  -n "$(summary_field "$run/summary.json" test_accuracy)"
 check "batch script reported success" has_line "$out" 'dpmlp finished'
 check "model saved in the default run dir" test -s "$run/model.pb"
 check "metrics written there (one epoch, world size 2)" \

@@ -58,6 +58,23 @@ invariance buckettcp2 2 mpirun --oversubscribe --mca pml ob1 --mca btl self,tcp
 check "bucketed np 2 and fused np 2 agree to 1e-5 relative" \
   lt "$("$MODEL_DIFF" np2.pb bucket2.pb | sed -n 's/^rel_l2 \([^ ]*\) .*/\1/p')" 1.0000001e-5
 
+# The default sum on one host is the shared-memory window (--allreduce auto); MPI's allreduce
+# (--allreduce mpi) adds the same two numbers at np 2, so the models are bitwise equal; at np 3
+# both are within the invariance bound. A world over TCP (standing in for hosts) still takes
+# the shared window when its ranks share a host: what decides is the host, not the transport.
+EXTRA=(--allreduce mpi)
+invariance mpi2 2 "${MPIRUN[@]}"
+invariance mpi3 3 "${MPIRUN[@]}"
+check "np 2: the shared-memory sum and MPI's allreduce give bitwise equal models" \
+  grep -q "bitwise yes" <("$MODEL_DIFF" np2.pb mpi2.pb)
+EXTRA=()
+invariance shm2 2 "${MPIRUN[@]}"
+check "the default at np 2 on one host is the shared-memory sum (the log says so)" \
+  grep -q "^gradient exchange: shared-memory sum" last.out
+expect_exit 2 "--allreduce shm with --grad-wire bf16" timeout 60 "${MPIRUN[@]}" -np 2 "$DPMLP" \
+  "${RUN[@]}" --allreduce shm --grad-wire bf16
+check "the refusal names both options" grep -q -- "--allreduce shm.*--grad-wire bf16" last.err
+
 # bf16 on the wire rounds every gradient to 8 significant bits (relative error up to 2^-9): the
 # parameters leave the fp32 bound at once and the trajectories drift apart, but the model is as
 # good: its test loss within 10 % of np = 1's. It is recorded in the checkpoint; resuming in fp32
@@ -95,6 +112,10 @@ check "np 1: samples = 1001, step = 11" \
 # still start the same buckets as the third.
 expect_exit 0 "1001 samples at np 3, bucketed" timeout 120 "${MPIRUN[@]}" -np 3 "$DPMLP" \
   "${EPOCH[@]}" --allreduce-bucket-kb 16 --collective-timeout 30 --metrics e3b.jsonl
+check "the metrics record the sum each run used: shared memory by default" \
+  grep -q '"exchange":"shared-memory sum' e3.jsonl
+check "and MPI's allreduce in buckets with --allreduce-bucket-kb 16" \
+  grep -q '"exchange":"MPI allreduce, buckets of 16 KiB"' e3b.jsonl
 L3B=$(metric e3b.jsonl 1 train_loss)
 L1=$(metric e1.jsonl 1 train_loss)
 check "np 3 bucketed train loss $L3B equals np 1's $L1 within 1e-5 relative" rel_le "$L3B" "$L1" 1e-5

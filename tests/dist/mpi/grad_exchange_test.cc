@@ -1,11 +1,15 @@
 // GradientExchange under real ranks (np = 1, 2, 3): bucketed fp32 sums equal the fused call's
 // bit for bit, whatever the bucket size and however backward splits the buffer; bf16 sums are
-// exact where bf16 can hold them and the tail stays exact fp32; spans out of order are refused.
+// exact where bf16 can hold them and the tail stays exact fp32; spans out of order are refused;
+// the shared-memory sum gives the rank-order sum on every rank, step after step.
 #include "dist/grad_exchange.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
@@ -122,6 +126,65 @@ TEST(GradExchangeTest, SpansOutOfOrderAreAnInternalError) {
   sink->Ready(0, kParams);
   ex.Finish();
   EXPECT_EQ(g[5], GradSum(5, c.size()));
+}
+
+// A value with all 24 bits of the mantissa in play, different for every (i, rank, call), so the
+// sum depends on its order: a fixed order is what the shared-memory sum promises.
+float Ragged(size_t i, int rank, int call) {
+  const uint32_t h = static_cast<uint32_t>(i * 2654435761u + rank * 40503u + call * 9973u);
+  return (static_cast<float>(h % 1000003) / 1000003.0f - 0.5f) * std::ldexp(1.0f, rank - 3);
+}
+
+TEST(GradExchangeTest, SharedMemorySumIsExactAndTheAutoDefaultOnOneHost) {
+  Communicator& c = World();
+  const int p = c.size();
+  std::vector<float> g = Filled(c.rank());
+  GradientExchange ex(c, g.data(), kParams, kTail, {0, false, SumPath::kShared});
+  if (p > 1) {
+    EXPECT_NE(ex.Describe().find("shared-memory"), std::string::npos) << ex.Describe();
+  }
+  ex.BeginStep();
+  ex.Finish();
+  for (size_t i = 0; i < kParams; ++i) ASSERT_EQ(g[i], GradSum(i, p)) << i;
+  for (size_t k = 0; k < kTail; ++k) EXPECT_EQ(g[kParams + k], TailSum(k, p)) << k;
+  // The ranks of this test share one host and the window is small: auto takes the same path.
+  std::vector<float> h = Filled(c.rank());
+  GradientExchange automatic(c, h.data(), kParams, kTail, {});
+  EXPECT_EQ(automatic.Describe(), ex.Describe());
+  GradientExchange mpi(c, h.data(), kParams, kTail, {0, false, SumPath::kMpi});
+  if (p > 1) {
+    EXPECT_EQ(mpi.Describe(), "MPI allreduce");
+  }
+}
+
+// Many steps through one window, one rank late in turn (so the others run ahead into the next
+// step's copy while it still reads the last sum): every step's sums are the rank-order sums, on
+// every rank; at 2 ranks also bitwise what MPI's allreduce gives.
+TEST(GradExchangeTest, SharedMemorySumOverManyStepsWithALateRank) {
+  Communicator& c = World();
+  const int p = c.size();
+  std::vector<float> g(kParams + kTail), viampi(kParams + kTail);
+  GradientExchange shared(c, g.data(), kParams, kTail, {0, false, SumPath::kShared});
+  GradientExchange mpi(c, viampi.data(), kParams, kTail, {0, false, SumPath::kMpi});
+  size_t wrong = 0, differs_from_mpi = 0;
+  for (int call = 0; call < 40; ++call) {
+    for (size_t i = 0; i < g.size(); ++i) viampi[i] = g[i] = Ragged(i, c.rank(), call);
+    if (call % p == c.rank()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    shared.BeginStep();
+    shared.Finish();
+    mpi.BeginStep();
+    mpi.Finish();
+    for (size_t i = 0; i < g.size(); ++i) {
+      float want = Ragged(i, 0, call);
+      for (int r = 1; r < p; ++r) want += Ragged(i, r, call);
+      wrong += g[i] != want;
+      differs_from_mpi += g[i] != viampi[i];
+    }
+  }
+  EXPECT_EQ(wrong, 0u);
+  if (p <= 2) {
+    EXPECT_EQ(differs_from_mpi, 0u);  // a + b is b + a
+  }
 }
 
 }  // namespace
