@@ -5,6 +5,8 @@
 //
 //   mpirun -np 2 --bind-to core --mca btl self,vader bench_allreduce [--benchmark_format=json]
 //          [--iterations_scale=X]   (scales every size's iteration count; X < 1 for a quick look)
+//          [--sum=shared]           (Communicator::SharedSum, the host's shared-memory window that
+//                                    --allreduce auto picks on one host, up to the wide net's size)
 //
 // It measures the allreduce dpmlp trains with: the Open MPI parameters dpmlp sets before MPI_Init
 // (dist/communicator.cc, applied by MpiRuntime before MPI_Init; DPMLP_MPI_DEFAULTS=off and the
@@ -28,6 +30,16 @@
 namespace {
 
 dpmlp::Communicator* g_comm = nullptr;
+bool g_shared = false;  // --sum=shared
+
+// The shared sum as training runs it: the gradients are written into the window's slot (here
+// once, before the loop) and read from its result block; no copy is timed.
+void Sum(float* data, size_t n) {
+  if (g_shared)
+    g_comm->SharedSum();
+  else
+    g_comm->AllreduceSum(data, n);
+}
 
 // The same calls as KeepLargeBlocksOnHeap() in launcher/main.cc (which is not in a library): large
 // blocks from the heap instead of a fresh mmap per malloc, and freed heap kept mapped, so Open
@@ -42,12 +54,19 @@ void KeepLargeBlocksOnHeap() {
 // median time, busbw = algbw x 2(p-1)/p (the bytes one rank's link carries in a ring allreduce).
 void BM_allreduce(benchmark::State& state, size_t n) {
   std::vector<float> buf(n, 1.0f);
-  for (int i = 0; i < 3; ++i) g_comm->AllreduceSum(buf.data(), n);  // warm-up: connections, pages
+  if (g_shared) {
+    if (!g_comm->PrepareSharedSum(n)) {
+      state.SkipWithError("no shared-memory window (ranks on several hosts?)");
+      return;
+    }
+    std::fill(g_comm->SharedSlot(), g_comm->SharedSlot() + n, 1.0f);
+  }
+  for (int i = 0; i < 3; ++i) Sum(buf.data(), n);  // warm-up: connections, pages
   std::vector<double> times;
   times.reserve(static_cast<size_t>(state.max_iterations));
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
-    g_comm->AllreduceSum(buf.data(), n);
+    Sum(buf.data(), n);
     const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     state.SetIterationTime(t);
     times.push_back(t);
@@ -69,7 +88,8 @@ void BM_allreduce(benchmark::State& state, size_t n) {
 void RegisterSizes(double scale) {
   std::vector<size_t> sizes = {1, 10, 100};
   for (size_t n = 256; n <= (size_t(16) << 20); n *= 4) sizes.push_back(n);
-  sizes.insert(sizes.end(), {235151, 11626511, 50000000});
+  sizes.insert(sizes.end(), {235151, 11626511});
+  if (!g_shared) sizes.push_back(50000000);
   std::sort(sizes.begin(), sizes.end());
   for (const size_t n : sizes) {
     const double budget = 2e9 / (4.0 * double(n));
@@ -91,6 +111,8 @@ double TakeIterationsScale(int* argc, char** argv) {
   for (int i = 0; i < *argc; ++i) {
     if (std::strncmp(argv[i], "--iterations_scale=", 19) == 0)
       scale = std::atof(argv[i] + 19);
+    else if (std::strcmp(argv[i], "--sum=shared") == 0)
+      g_shared = true;
     else
       argv[kept++] = argv[i];
   }

@@ -8,11 +8,22 @@
   allreduce   T_ar    = 2(p−1)/p · 4n/β + 2(p−1)·α      (ring; n floats of gradient)
   overlap     T_ov    = T_fwd + max(T_bwd, T_ar)        (bucketed allreduce hidden behind backward)
 
+Hierarchical (--shared): H hosts with q ranks each (p = H·q). The ranks of a host sum through its
+shared-memory window, then the hosts ring the sum over the network, each of the q ranks carrying
+1/q of it, so a host's link carries what one rank's would in a ring over the H hosts:
+
+  T_hier = T_s(n, q) + 2(H−1)/H · 4n/β_net + 2(H−1)·α_net
+  T_s    = 2(q−1)/q · 4n/β_s + 2(q−1)·α_s     (α_s, β_s: the α–β fit of the shared sum at q = 2)
+
+against the flat ring over all p ranks, whose every step waits for an inter-host link:
+T_flat = 2(p−1)/p · 4n/β_net + 2(p−1)·α_net. One host (H = 1) is T_s alone: the np = 2 check.
+
 η is the share of a step dpmlp spends in sgemm: 1 = "sgemm only" (the ceiling), or dpmlp's
 measured FLOP rate / sgemm rate at np = 1 ("dpmlp today"). Efficiency at fixed per-rank batch b
 (the global batch grows as p·b): E = T_c / T. At fixed global batch B: E = T_c(B) / (p · T(B/p, p)).
 
   cost_model.py --results RAW.json --shm allreduce-shm.json --tcp allreduce-tcp.json
+                [--shared allreduce-shared.json]
 
 RAW.json is bench/run.py --raw; the allreduce files are bench/micro.sh's. Prints Markdown.
 """
@@ -104,6 +115,7 @@ def main():
     ap.add_argument("--results", required=True, help="bench/run.py --raw output")
     ap.add_argument("--shm", required=True, help="bench_allreduce JSON over shared memory")
     ap.add_argument("--tcp", required=True, help="bench_allreduce JSON over TCP")
+    ap.add_argument("--shared", help="bench_allreduce --sum=shared JSON (the hierarchical model)")
     a = ap.parse_args()
     raw = json.load(open(a.results))
     rates = Rates(raw)
@@ -193,6 +205,8 @@ def main():
             out(f"| {link} | " + " | ".join(row) + " |")
             out(f"| {link}, overlapped | " + " | ".join(row_ov) + " |")
         out("")
+    if a.shared:
+        hierarchical_section(out, raw, rates, F, N, a.shared)
     out("### Fixed global batch (strong scaling), sgemm only (η = 1)")
     out("")
     out("| net, interconnect, global batch | " + " | ".join(f"p={p}" for p in P_LIST[:8]) + " |")
@@ -212,6 +226,43 @@ def main():
                     tp = b * F[net] / rates(net, b) + t_ar(N[net], p, al, be)
                     cells.append(f"{100 * t1 / (p * tp):.0f} %")
                 out(f"| {net}, {link.split(' (')[0]}, B={B} | " + " | ".join(cells) + " |")
+    out("")
+
+
+def hierarchical_section(out, raw, rates, F, N, shared_json):
+    """The hierarchical (host shared memory + inter-host ring) model against the flat ring, and its
+    one-host case against the measured np = 2 exchange."""
+    p2, pts = fit_allreduce.load(shared_json)
+    al_s, be_s = fit_allreduce.fit(p2, pts)
+    t_s = lambda n, q: t_ar(n, q, al_s, be_s)  # noqa: E731
+    out(f"### Hierarchical: the host's shared-memory sum, then the hosts (α_s = {al_s * 1e6:.2f} µs, "
+        f"β_s = {be_s / 1e9:.1f} GB/s: the fit of the shared sum at q = 2)")
+    out("")
+    out("| one host, q = 2 (the np = 2 check) | model T_s | measured exchange, ms/step (training: includes the "
+        "wait for the slower rank) | shared sum alone, bench_allreduce median |")
+    out("|---|---|---|---|")
+    n = N["W"]
+    alone = min(pts.items(), key=lambda kv: abs(kv[0] - n))
+    for b in (128, 512):
+        key = f"dpmlp np=2 shm b{b}"
+        out(f"| W, batch {b} | {1e3 * t_s(n, 2):.3f} ms | {measured(raw, key, 'comm_ms_per_step'):.3f} | "
+            f"{1e3 * alone[1]:.3f} ms ({alone[0]} floats) |")
+    out("")
+    out("Efficiency at per-rank batch 128, compute at the sgemm rate (η = 1): flat ring / hierarchical.")
+    out("")
+    hosts = [1, 2, 4, 8, 16, 32, 64]
+    out("| net, interconnect, ranks per host q | " + " | ".join(f"H={h}" for h in hosts) + " |")
+    out("|---|" + "---|" * len(hosts))
+    for net in NETS:
+        tc = 128 * F[net] / rates(net, 128)
+        for link, (al, be) in ASSUMED.items():
+            for q in (2, 8, 32):
+                cells = []
+                for h in hosts:
+                    flat = t_ar(N[net], h * q, al, be)
+                    hier = t_s(N[net], q) + t_ar(N[net], h, al, be)
+                    cells.append(f"{100 * tc / (tc + flat):.0f} / {100 * tc / (tc + hier):.0f} %")
+                out(f"| {net}, {link.split(' (')[0]}, q={q} | " + " | ".join(cells) + " |")
     out("")
 
 

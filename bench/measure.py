@@ -142,6 +142,9 @@ def run_dpmlp(binary, np, transport, batch, kernel, env=None, extra=(), net_args
     try:
         metrics = os.path.join(tmp, "metrics.jsonl")
         wrap = [os.path.join(HERE, "rank_rss.sh"), tmp]
+        if "--threads" in extra:  # extra's thread count replaces the net's one thread
+            i = list(net_args).index("--threads")
+            net_args = list(net_args[:i]) + list(net_args[i + 2:])
         train = [binary, "train", *net_args, "--batch-size", str(batch), "--epochs", str(epochs),
                  "--metrics", metrics, *extra]
         if np == 1:
@@ -255,14 +258,14 @@ def run_sgemm(bench_dir, kernel):
 # --------------------------------------------------------------------------------------------
 # The allreduce sweep.
 
-def run_sweep(bench_dir, transport, out_json, scale=1.0):
+def run_sweep(bench_dir, transport, out_json, scale=1.0, shared=False):
     """bench_allreduce at np = 2 over this transport (1 float .. 200 MB), with dpmlp's Open MPI
     parameters and malloc policy (the binary applies both, as dpmlp does, and writes them into its
     JSON's context). OpenBLAS is not involved: run once, with the environment as given. Returns the
     Google Benchmark JSON, also written to out_json (bench/fit_allreduce.py and cost_model.py read it)."""
     cmd = MPIRUN + ["--mca", "btl", TRANSPORT[transport], os.path.join(bench_dir, "bench_allreduce"),
                     f"--iterations_scale={scale}", f"--benchmark_out={out_json}", "--benchmark_out_format=json",
-                    "--benchmark_format=json"]
+                    "--benchmark_format=json"] + (["--sum=shared"] if shared else [])
     with Probe() as probe:
         sh(cmd, "env", env=mpi_env(), timeout=1800)
     with open(out_json) as f:

@@ -50,7 +50,8 @@ EXCHANGE_VARIANTS = {  # label -> (transport, extra dpmlp options, environment)
     "bucketed 256 KiB": ("shm", ["--allreduce-bucket-kb", "256"], {}),
     "bucketed 64 KiB": ("shm", ["--allreduce-bucket-kb", "64"], {}),
     "bf16": ("shm", ["--grad-wire", "bf16"], {}),
-    "Open MPI's own defaults": ("shm", [], {"DPMLP_MPI_DEFAULTS": "off"}),
+    "Open MPI's allreduce (--allreduce mpi)": ("shm", ["--allreduce", "mpi"], {}),
+    "Open MPI's own defaults": ("shm", ["--allreduce", "mpi"], {"DPMLP_MPI_DEFAULTS": "off"}),
     "tcp bf16": ("tcp", ["--grad-wire", "bf16"], {}),
 }
 PARTS = ("w", "sgemm", "peers", "wide", "sweep")
@@ -236,6 +237,10 @@ def main():
             sweep[transport] = M.run_sweep(args.bench_dir, transport,
                                            os.path.join(args.bench_dir, f"allreduce-{transport}.json"),
                                            args.sweep_scale)
+        print("shared-memory sum sweep ...", file=sys.stderr, flush=True)
+        sweep["shm, shared-memory sum (--allreduce auto on one host)"] = M.run_sweep(
+            args.bench_dir, "shm", os.path.join(args.bench_dir, "allreduce-shared.json"), args.sweep_scale,
+            shared=True)
         seconds["sweep"] = time.time() - t1
     accuracy = None
     if not args.no_accuracy and "w" in args.only:

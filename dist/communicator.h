@@ -29,15 +29,19 @@ class Communicator {
   virtual void StartAllreduceSumBf16(uint16_t* data, size_t n) = 0;
   virtual void Poll() = 0;
   virtual void WaitAll() = 0;
-  // The in-place float sum of AllreduceSum through one shared-memory window on the host (MPI-3
-  // MPI_Win_allocate_shared), for buffers of n floats: each rank copies its buffer in, sums its
-  // 1/p share of every rank's copy (in rank order) after a barrier, and copies the whole sum back
-  // after a second one. PrepareSharedSum(n) is collective and says, the same on every rank,
-  // whether that path is open: every rank on one host and the window allocated (false for one
-  // rank, for a world that spans hosts, and where the window cannot be made). At 2 ranks the sums
-  // are bitwise those of AllreduceSum (a + b either way).
+  // A float sum over ranks through one shared-memory window on the host (MPI-3
+  // MPI_Win_allocate_shared), without a copy: each rank writes its n floats straight into its
+  // slot of the window (SharedSlot), SharedSum sums, after a barrier, this rank's 1/p share of
+  // every slot in rank order into the window's result block, and after a second barrier every
+  // rank reads the whole sum there (SharedResult) until its next SharedSum. PrepareSharedSum(n)
+  // is collective and says, the same on every rank, whether that path is open: every rank on one
+  // host and the window allocated (false for one rank, for a world that spans hosts, and where
+  // the window cannot be made). At 2 ranks the sums are bitwise those of AllreduceSum (a + b
+  // either way).
   virtual bool PrepareSharedSum(size_t /*n*/) { return false; }
-  virtual void SharedSum(float* /*data*/) {}
+  virtual float* SharedSlot() { return nullptr; }
+  virtual const float* SharedResult() const { return nullptr; }
+  virtual void SharedSum() {}
   // Every rank's value, indexed by rank.
   virtual std::vector<double> Allgather(double value) = 0;
   // Copies root's buffer to every rank.

@@ -5,15 +5,24 @@
 
 namespace dpmlp {
 
-GradientExchange::GradientExchange(Communicator& comm, float* grads, size_t nparams, size_t tail,
+GradientExchange::GradientExchange(Communicator& comm, size_t nparams, size_t tail,
                                    const ExchangeOptions& options)
-    : comm_(comm), grads_(grads), nparams_(nparams), tail_(tail), options_(options) {
+    : comm_(comm), nparams_(nparams), tail_(tail), options_(options) {
   if (options_.bf16) wire_.resize(nparams_);
   const bool fused_fp32 = options_.bucket_floats == 0 && !options_.bf16;
   const size_t window_bytes = (comm.size() + 1) * (nparams_ + tail_) * sizeof(float);
   const bool want = options_.path == SumPath::kShared ||
                     (options_.path == SumPath::kAuto && window_bytes <= kSharedSumAutoBytes);
   if (comm.size() > 1 && fused_fp32 && want) shared_ = comm.PrepareSharedSum(nparams_ + tail_);
+  if (shared_) {
+    buffer_ = comm.SharedSlot();
+    sums_ = comm.SharedResult();
+  } else {
+    own_.assign(nparams_ + tail_, 0.0f);
+    buffer_ = own_.data();
+    sums_ = buffer_;  // summed in place
+  }
+  grads_ = buffer_;
   if (options_.path == SumPath::kShared && !shared_ && comm.size() > 1)
     throw CollectiveError(kExitUsage,
                           fused_fp32 ? "--allreduce shm: the ranks are not all on one host, or the "
@@ -68,7 +77,7 @@ void GradientExchange::Finish() {
   started_ = false;
   if (comm_.size() == 1) return;
   if (shared_) {
-    comm_.SharedSum(grads_);
+    comm_.SharedSum();
     return;
   }
   if (options_.bucket_floats == 0 && !options_.bf16) {

@@ -2,10 +2,13 @@
 // in buckets started during backward as their layers finish (last layers first), and on the wire as
 // fp32 or, opt-in, bfloat16.
 //
-//   GradientExchange ex(comm, grads, nparams, tail, options);
-//   ... fill the tail ...
-//   net.Backward(x, rows, ex.BeginStep(), ex.chunk());   // buckets start here when bucketed
-//   ex.Finish();                                     // the rest; every rank then holds the sums
+//   GradientExchange ex(comm, nparams, tail, options);
+//   ... fill the tail: ex.buffer() + nparams ...
+//   net.Backward(x, rows, ex.buffer(), ex.BeginStep(), ex.chunk());  // buckets start here
+//   ex.Finish();                      // the rest; ex.sums() then holds the sums on every rank
+//
+// The buffer is the exchange's: with the shared-memory sum it is this rank's slot of the host's
+// window and the sums are the window's result block, so the gradients are never copied.
 //
 // fp32 sums are exact up to float summation order, like the fused call. bf16 rounds each gradient
 // to 8 significant bits before the sum and the sum itself to bf16; the tail (loss sum, sample
@@ -35,11 +38,15 @@ struct ExchangeOptions {
 
 class GradientExchange : public GradientSink {
  public:
-  // grads: nparams gradients followed by `tail` floats of the caller's. Collective (it may set up
-  // the shared-memory window). Throws CollectiveError (exit 2) when the options ask for the
-  // shared-memory sum and it cannot be had.
-  GradientExchange(Communicator& comm, float* grads, size_t nparams, size_t tail,
-                   const ExchangeOptions& options);
+  // The buffer holds nparams gradients followed by `tail` floats of the caller's. Collective (it
+  // may set up the shared-memory window; one such exchange per communicator at a time). Throws
+  // CollectiveError (exit 2) when the options ask for the shared-memory sum and it cannot be had.
+  GradientExchange(Communicator& comm, size_t nparams, size_t tail, const ExchangeOptions& options);
+
+  // Where this rank writes the step's gradients and tail (before Finish).
+  float* buffer() { return buffer_; }
+  // The sums of every rank's buffer, after Finish (until the next step's Finish).
+  const float* sums() const { return sums_; }
 
   // What sums the gradients, for the log: "shared-memory sum (one host)", "MPI allreduce", ...
   std::string Describe() const;
@@ -57,7 +64,10 @@ class GradientExchange : public GradientSink {
   void Start(size_t begin, size_t end);
 
   Communicator& comm_;
-  float* grads_;
+  std::vector<float> own_;  // the buffer unless it is the shared window's slot
+  float* buffer_ = nullptr;
+  const float* sums_ = nullptr;
+  float* grads_ = nullptr;  // = buffer_
   size_t nparams_, tail_;
   ExchangeOptions options_;
   std::vector<uint16_t> wire_;  // bf16 copies of the gradients, same offsets

@@ -92,16 +92,24 @@ bool MpiCommunicator::PrepareSharedSum(size_t n) {
   return true;
 }
 
-void MpiCommunicator::SharedSum(float* data) {
+float* MpiCommunicator::SharedSlot() {
+  return shared_.base ? shared_.base + static_cast<size_t>(rank_) * shared_.n : nullptr;
+}
+
+const float* MpiCommunicator::SharedResult() const {
+  return shared_.base ? shared_.base + static_cast<size_t>(size_) * shared_.n : nullptr;
+}
+
+void MpiCommunicator::SharedSum() {
   if (shared_.win == MPI_WIN_NULL) throw InternalError("SharedSum without PrepareSharedSum");
   const size_t n = shared_.n;
-  float* slots = shared_.base;                       // slot r: rank r's copy
-  float* sum = shared_.base + static_cast<size_t>(size_) * n;  // the result
-  std::memcpy(slots + static_cast<size_t>(rank_) * n, data, n * sizeof(float));
-  // Two barriers: every copy is in before any rank sums, and every share of the sum is written
-  // before any rank reads it. A rank's next copy cannot overwrite a slot still being summed (it
-  // passes the first barrier of the next call only when every rank has read this sum), and sums go
-  // to their own block, so one window of p + 1 blocks serves every step.
+  const float* slots = shared_.base;  // slot r: rank r's buffer
+  float* sum = shared_.base + static_cast<size_t>(size_) * n;
+  // Two barriers: every slot is written before any rank sums, and every share of the sum is
+  // written before any rank reads it. Nothing is overwritten while another rank still needs it: a
+  // rank writes its slot for the next step only after the second barrier (when every share has
+  // been summed), and a rank passes the next first barrier, after which the result block is
+  // rewritten, only when every rank has finished with this sum and started its next step.
   const auto barrier = [this] {
     MPI_Win_sync(shared_.win);
     MPI_Request req;
@@ -111,13 +119,18 @@ void MpiCommunicator::SharedSum(float* data) {
   };
   barrier();
   const size_t lo = n * rank_ / size_, hi = n * (rank_ + 1) / size_;
-  for (size_t i = lo; i < hi; ++i) sum[i] = slots[i];
-  for (int r = 1; r < size_; ++r) {
-    const float* in = slots + static_cast<size_t>(r) * n;
-    for (size_t i = lo; i < hi; ++i) sum[i] += in[i];
+  const float* first = slots;
+  const float* second = slots + n;
+  if (size_ == 2) {
+    for (size_t i = lo; i < hi; ++i) sum[i] = first[i] + second[i];
+  } else {
+    for (size_t i = lo; i < hi; ++i) sum[i] = first[i];
+    for (int r = 1; r < size_; ++r) {
+      const float* in = slots + static_cast<size_t>(r) * n;
+      for (size_t i = lo; i < hi; ++i) sum[i] += in[i];
+    }
   }
   barrier();
-  std::memcpy(data, sum, n * sizeof(float));
 }
 
 void MpiCommunicator::Poll() {

@@ -35,7 +35,9 @@ class MpiCommunicator : public Communicator {
   void Poll() override;
   void WaitAll() override;
   bool PrepareSharedSum(size_t n) override;
-  void SharedSum(float* data) override;
+  float* SharedSlot() override;
+  const float* SharedResult() const override;
+  void SharedSum() override;
   std::vector<double> Allgather(double value) override;
   void Broadcast(float* data, size_t n, int root) override { Bcast(data, n, MPI_FLOAT, root); }
   void Broadcast(std::string* bytes, int root) override;

@@ -127,7 +127,7 @@ void Trainer::Impl::Step(int64_t b) {
                           : 0.0f;
   comm.SetWatchContext("step", pos.step);
   // Bucketed: the allreduce of the last layers starts inside Backward.
-  net.Backward(x.data(), rows, grads.data(), exchange.BeginStep(), exchange.chunk());
+  net.Backward(x.data(), rows, exchange.buffer(), exchange.BeginStep(), exchange.chunk());
   const auto t1 = Clock::now();
   exchange.Finish();
   const auto t2 = Clock::now();
@@ -141,7 +141,7 @@ void Trainer::Impl::Step(int64_t b) {
 // The update from the summed gradients (identical on every rank, so every rank takes the same
 // decisions here), and the position after it.
 void Trainer::Impl::Update(int64_t b) {
-  const float* t = tail();
+  const float* t = tail_sums();
   const double loss_sum = t[kLossSum], count = t[kCount];
   if (count != static_cast<double>(b))
     throw CollectiveError(kExitInternal, "step " + std::to_string(pos.step) +
@@ -149,7 +149,7 @@ void Trainer::Impl::Update(int64_t b) {
                                              " samples of a batch of " + std::to_string(b));
   const double lr = schedule.At(pos.step);
   bool finite = true;
-  opt.Step(net.params().data(), grads.data(), count, lr, &finite);
+  opt.Step(net.params().data(), exchange.sums(), count, lr, &finite);
   // The check rides in the update loop; the parameters it touched are never used or saved.
   if (!finite)
     throw CollectiveError(kExitDiverged, "training diverged at step " + std::to_string(pos.step) +
@@ -171,7 +171,7 @@ void Trainer::Impl::Update(int64_t b) {
 
 // A stop signal on any rank: checkpoint and exit 75. Then the periodic checkpoints.
 void Trainer::Impl::AfterStep() {
-  const float* t = tail();
+  const float* t = tail_sums();
   if (t[kStopFlag] > 0) {
     progress.EndEpoch();
     EnterCheckpointCriticalSection();

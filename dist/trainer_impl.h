@@ -40,7 +40,6 @@ struct Trainer::Impl {
   TrainConfig cfg;
   std::FILE* out;  // rank 0 only
   Network<float> net;
-  std::vector<float> grads;  // the gradient sums, then the Tail slots: what is allreduced
   MomentumSgd opt;
   LrSchedule schedule;
   Progress progress;
@@ -53,7 +52,9 @@ struct Trainer::Impl {
   int64_t max_shard = 1;
   Checkpointer checkpoints;  // --checkpoint-dir: writes, keep-K, resume, best.pb
   std::vector<std::string> output_failures;  // outputs that failed; the run ends with exit 4
-  GradientExchange exchange;                 // sums the gradient buffer (and its tail) over ranks
+  // Owns the gradient buffer (the gradients, then the Tail slots: what is summed) and sums it
+  // over ranks.
+  GradientExchange exchange;
   Clock::time_point last_checkpoint;         // for --checkpoint-every-seconds
   bool stop_early = false;                   // early stopping decided (or already in the state)
   struct EpochClock {
@@ -71,11 +72,10 @@ struct Trainer::Impl {
         cfg(config),
         out(c.rank() == 0 ? stdout : nullptr),
         net(s, static_cast<int>((config.batch_size + c.size() - 1) / c.size())),
-        grads(net.layout().size() + trainer_internal::kTailSize),
         opt(net.layout(), config.sgd),
         progress(config.progress, c.rank() == 0, config.progress_bar_allowed),
         checkpoints(c, cfg, spec, out),
-        exchange(c, grads.data(), net.layout().size(), trainer_internal::kTailSize,
+        exchange(c, net.layout().size(), trainer_internal::kTailSize,
                  ExchangeOptions{static_cast<size_t>(config.allreduce_bucket_kb * 1024 / 4),
                                  config.grad_wire == "bf16",
                                  config.allreduce == "mpi"   ? SumPath::kMpi
@@ -152,8 +152,10 @@ struct Trainer::Impl {
   // text for the epoch line.
   std::string EvaluateAverage(pb::EpochMetrics* m);
 
-  // The floats after the gradients in the allreduced buffer (the Tail slots).
-  float* tail() { return grads.data() + net.layout().size(); }
+  // The floats after the gradients in the summed buffer (the Tail slots): this rank's, written
+  // before the exchange, and the sums over ranks after it.
+  float* tail() { return exchange.buffer() + net.layout().size(); }
+  const float* tail_sums() const { return exchange.sums() + net.layout().size(); }
   bool MaxStepsReached() const { return cfg.max_steps > 0 && pos.step >= cfg.max_steps; }
 
   // The loop (dist/trainer.cc): Run calls Start, then Step and AfterStep for each batch, EndEpoch

@@ -82,7 +82,7 @@ void Trainer::Impl::RestoreState(const pb::Checkpoint& ck, const std::string& pa
 }
 
 std::string Trainer::Impl::NonFiniteLayer() const {
-  const auto& g = grads;
+  const float* g = exchange.sums();
   for (size_t l = 0; l < net.layout().layers().size(); ++l) {
     const LayerSlot& s = net.layout().layers()[l];
     for (size_t i = s.weight_offset; i < s.bias_offset + s.pre; ++i)

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <thread>
@@ -59,13 +60,18 @@ void Backward(GradientSink* sink, const std::vector<size_t>& spans) {
   }
 }
 
-std::vector<float> Exchange(const ExchangeOptions& o, const std::vector<size_t>& spans) {
-  Communicator& c = World();
-  std::vector<float> g = Filled(c.rank());
-  GradientExchange ex(c, g.data(), kParams, kTail, o);
+// Copies `values` into the exchange's buffer, runs one step and returns the sums.
+std::vector<float> Step(GradientExchange& ex, const std::vector<float>& values,
+                        const std::vector<size_t>& spans = {}) {
+  std::copy(values.begin(), values.end(), ex.buffer());
   Backward(ex.BeginStep(), spans);
   ex.Finish();
-  return g;
+  return std::vector<float>(ex.sums(), ex.sums() + values.size());
+}
+
+std::vector<float> Exchange(const ExchangeOptions& o, const std::vector<size_t>& spans) {
+  GradientExchange ex(World(), kParams, kTail, o);
+  return Step(ex, Filled(World().rank()), spans);
 }
 
 TEST(GradExchangeTest, BucketedFp32EqualsTheFusedCallBitForBit) {
@@ -100,10 +106,9 @@ TEST(GradExchangeTest, Bf16RoundsWhatItCannotHold) {
   if (c.size() < 2) GTEST_SKIP() << "one rank sends nothing";
   // 1 + 2^-10 on every rank: bf16 holds 8 significant bits, so each rank's value rounds to 1 and
   // the sum is the rank count, where fp32 keeps the 2^-10.
-  std::vector<float> g(kParams + kTail, 1.0f + std::ldexp(1.0f, -10));
-  GradientExchange ex(c, g.data(), kParams, kTail, {0, true});
-  ex.BeginStep();
-  ex.Finish();
+  GradientExchange ex(c, kParams, kTail, {0, true});
+  const std::vector<float> g =
+      Step(ex, std::vector<float>(kParams + kTail, 1.0f + std::ldexp(1.0f, -10)));
   EXPECT_EQ(g[0], static_cast<float>(c.size()));
   EXPECT_EQ(g[kParams], c.size() * (1.0f + std::ldexp(1.0f, -10)));
 }
@@ -111,8 +116,9 @@ TEST(GradExchangeTest, Bf16RoundsWhatItCannotHold) {
 TEST(GradExchangeTest, SpansOutOfOrderAreAnInternalError) {
   Communicator& c = World();
   if (c.size() < 2) GTEST_SKIP() << "one rank has no sink";
-  std::vector<float> g = Filled(c.rank());
-  GradientExchange ex(c, g.data(), kParams, kTail, {1u << 20, false});
+  GradientExchange ex(c, kParams, kTail, {1u << 20, false});
+  const std::vector<float> values = Filled(c.rank());
+  std::copy(values.begin(), values.end(), ex.buffer());
   GradientSink* sink = ex.BeginStep();
   ASSERT_NE(sink, nullptr);
   try {
@@ -125,7 +131,7 @@ TEST(GradExchangeTest, SpansOutOfOrderAreAnInternalError) {
   // Nothing was started, so the exchange can still run properly afterwards.
   sink->Ready(0, kParams);
   ex.Finish();
-  EXPECT_EQ(g[5], GradSum(5, c.size()));
+  EXPECT_EQ(ex.sums()[5], GradSum(5, c.size()));
 }
 
 // A value with all 24 bits of the mantissa in play, different for every (i, rank, call), so the
@@ -138,20 +144,23 @@ float Ragged(size_t i, int rank, int call) {
 TEST(GradExchangeTest, SharedMemorySumIsExactAndTheAutoDefaultOnOneHost) {
   Communicator& c = World();
   const int p = c.size();
-  std::vector<float> g = Filled(c.rank());
-  GradientExchange ex(c, g.data(), kParams, kTail, {0, false, SumPath::kShared});
-  if (p > 1) {
-    EXPECT_NE(ex.Describe().find("shared-memory"), std::string::npos) << ex.Describe();
+  std::string shared_path;
+  {
+    GradientExchange ex(c, kParams, kTail, {0, false, SumPath::kShared});
+    shared_path = ex.Describe();
+    if (p > 1) {
+      EXPECT_NE(shared_path.find("shared-memory"), std::string::npos) << shared_path;
+      // No copy: the buffer is a slot of the window, the sums its result block.
+      EXPECT_NE(ex.buffer(), ex.sums());
+    }
+    const std::vector<float> g = Step(ex, Filled(c.rank()));
+    for (size_t i = 0; i < kParams; ++i) ASSERT_EQ(g[i], GradSum(i, p)) << i;
+    for (size_t k = 0; k < kTail; ++k) EXPECT_EQ(g[kParams + k], TailSum(k, p)) << k;
   }
-  ex.BeginStep();
-  ex.Finish();
-  for (size_t i = 0; i < kParams; ++i) ASSERT_EQ(g[i], GradSum(i, p)) << i;
-  for (size_t k = 0; k < kTail; ++k) EXPECT_EQ(g[kParams + k], TailSum(k, p)) << k;
   // The ranks of this test share one host and the window is small: auto takes the same path.
-  std::vector<float> h = Filled(c.rank());
-  GradientExchange automatic(c, h.data(), kParams, kTail, {});
-  EXPECT_EQ(automatic.Describe(), ex.Describe());
-  GradientExchange mpi(c, h.data(), kParams, kTail, {0, false, SumPath::kMpi});
+  GradientExchange automatic(c, kParams, kTail, {});
+  EXPECT_EQ(automatic.Describe(), shared_path);
+  GradientExchange mpi(c, kParams, kTail, {0, false, SumPath::kMpi});
   if (p > 1) {
     EXPECT_EQ(mpi.Describe(), "MPI allreduce");
   }
@@ -163,17 +172,15 @@ TEST(GradExchangeTest, SharedMemorySumIsExactAndTheAutoDefaultOnOneHost) {
 TEST(GradExchangeTest, SharedMemorySumOverManyStepsWithALateRank) {
   Communicator& c = World();
   const int p = c.size();
-  std::vector<float> g(kParams + kTail), viampi(kParams + kTail);
-  GradientExchange shared(c, g.data(), kParams, kTail, {0, false, SumPath::kShared});
-  GradientExchange mpi(c, viampi.data(), kParams, kTail, {0, false, SumPath::kMpi});
+  GradientExchange shared(c, kParams, kTail, {0, false, SumPath::kShared});
+  GradientExchange mpi(c, kParams, kTail, {0, false, SumPath::kMpi});
+  std::vector<float> values(kParams + kTail);
   size_t wrong = 0, differs_from_mpi = 0;
   for (int call = 0; call < 40; ++call) {
-    for (size_t i = 0; i < g.size(); ++i) viampi[i] = g[i] = Ragged(i, c.rank(), call);
+    for (size_t i = 0; i < values.size(); ++i) values[i] = Ragged(i, c.rank(), call);
     if (call % p == c.rank()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    shared.BeginStep();
-    shared.Finish();
-    mpi.BeginStep();
-    mpi.Finish();
+    const std::vector<float> g = Step(shared, values);
+    const std::vector<float> viampi = Step(mpi, values);
     for (size_t i = 0; i < g.size(); ++i) {
       float want = Ragged(i, 0, call);
       for (int r = 1; r < p; ++r) want += Ragged(i, r, call);
