@@ -147,6 +147,10 @@ def run_dpmlp(binary, np, transport, batch, kernel, env=None, extra=(), net_args
             net_args = list(net_args[:i]) + list(net_args[i + 2:])
         train = [binary, "train", *net_args, "--batch-size", str(batch), "--epochs", str(epochs),
                  "--metrics", metrics, *extra]
+        if transport == "tcp" and "--allreduce" not in extra:
+            # TCP stands in for ranks on separate hosts, where the host's shared-memory window does
+            # not exist: the gradient sum goes through MPI (and so over TCP) as it would there.
+            train += ["--allreduce", "mpi"]
         if np == 1:
             cmd = wrap + train
         else:

@@ -50,8 +50,9 @@ void Checkpointer::Open() {
 std::string Checkpointer::Write(const ModelData& model, const TrainingState& state, int64_t step) {
   for (float v : model.params)
     if (!std::isfinite(v))
-      throw CollectiveError(kExitDiverged, "step " + std::to_string(step) +
-                                               ": parameters are not finite; no checkpoint written");
+      throw CollectiveError(
+          kExitDiverged,
+          "step " + std::to_string(step) + ": parameters are not finite; no checkpoint written");
   const std::string path = CheckpointPath(cfg_.checkpoint_dir, step);
   RankZeroWrites(comm_, [&] {
     const auto t0 = std::chrono::steady_clock::now();
@@ -126,8 +127,8 @@ void Checkpointer::CheckResumable(const pb::Checkpoint& ck, const std::string& p
   // The seed picks every epoch's order, dropout masks and augmentation: a new one mid-run
   // silently changes the rest of training.
   if (ck.seed() != cfg_.seed) {
-    const std::string both = "--seed " + std::to_string(cfg_.seed) +
-                             " (checkpoint: " + std::to_string(ck.seed()) + ")";
+    const std::string both =
+        "--seed " + std::to_string(cfg_.seed) + " (checkpoint: " + std::to_string(ck.seed()) + ")";
     if (!cfg_.allow_seed_change)
       throw CollectiveError(kExitUsage,
                             path + ": the checkpoint was written with another seed: " + both +

@@ -59,7 +59,7 @@ class Checkpointer {
   const TrainConfig& cfg_;
   const ModelSpec& spec_;
   std::FILE* out_;
-  std::unique_ptr<CheckpointDirLock> lock_;  // rank 0
+  std::unique_ptr<CheckpointDirLock> lock_;   // rank 0
   std::unique_ptr<CheckpointPruner> pruner_;  // rank 0
 };
 

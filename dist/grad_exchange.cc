@@ -24,11 +24,11 @@ GradientExchange::GradientExchange(Communicator& comm, size_t nparams, size_t ta
   }
   grads_ = buffer_;
   if (options_.path == SumPath::kShared && !shared_ && comm.size() > 1)
-    throw CollectiveError(kExitUsage,
-                          fused_fp32 ? "--allreduce shm: the ranks are not all on one host, or the "
-                                       "host's shared-memory window could not be allocated"
-                                     : "--allreduce shm sums fp32 gradients after backward: it does "
-                                       "not go with --allreduce-bucket-kb or --grad-wire bf16");
+    throw CollectiveError(
+        kExitUsage, fused_fp32 ? "--allreduce shm: the ranks are not all on one host, or the "
+                                 "host's shared-memory window could not be allocated"
+                               : "--allreduce shm sums fp32 gradients after backward: it does "
+                                 "not go with --allreduce-bucket-kb or --grad-wire bf16");
 }
 
 std::string GradientExchange::Describe() const {

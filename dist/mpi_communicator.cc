@@ -73,8 +73,7 @@ bool MpiCommunicator::PrepareSharedSum(size_t n) {
     // that fails (a small /dev/shm) returns an error instead of ending the job, and every rank
     // learns of it below.
     MPI_Comm_set_errhandler(shared_.node, MPI_ERRORS_RETURN);
-    const MPI_Aint bytes =
-        rank_ == 0 ? static_cast<MPI_Aint>((size_ + 1) * n * sizeof(float)) : 0;
+    const MPI_Aint bytes = rank_ == 0 ? static_cast<MPI_Aint>((size_ + 1) * n * sizeof(float)) : 0;
     float* mine = nullptr;
     ok = MPI_Win_allocate_shared(bytes, sizeof(float), MPI_INFO_NULL, shared_.node, &mine,
                                  &shared_.win) == MPI_SUCCESS;

@@ -14,9 +14,9 @@
 #include "dist/checkpoint_state.h"
 #include "dist/grad_exchange.h"
 #include "dist/progress.h"
+#include "dist/rank_zero.h"
 #include "dist/shard.h"
 #include "dist/signals.h"
-#include "dist/rank_zero.h"
 #include "dist/trainer_impl.h"
 #include "proto/model_codec.h"
 
@@ -179,8 +179,8 @@ void Trainer::Impl::AfterStep() {
     if (!checkpoints.enabled())
       throw CollectiveError(kExitPreempted, at + "; no --checkpoint-dir, so nothing was saved");
     const std::string path = WriteCheckpoint();
-    throw CollectiveError(kExitPreempted,
-                          at + "; checkpoint " + path + " written: rerun the same command to continue");
+    throw CollectiveError(kExitPreempted, at + "; checkpoint " + path +
+                                              " written: rerun the same command to continue");
   }
   const bool every_steps = cfg.checkpoint_every > 0 && pos.step % cfg.checkpoint_every == 0;
   if (checkpoints.enabled() && (every_steps || t[kCheckpointDue] > 0)) {
@@ -280,7 +280,8 @@ TrainSummary Trainer::Impl::Finish() {
   }
   if (!cfg.save_model_path.empty())
     Output([&] {
-      RankZeroWrites(comm, [&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });
+      RankZeroWrites(comm,
+                     [&] { SaveModelFile(cfg.save_model_path, CurrentModel(summary.params)); });
       Say("saved model: %s\n", cfg.save_model_path.c_str());
     });
   summary.test = EvaluateSharded(comm, net, data.test, transform);

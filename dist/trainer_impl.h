@@ -50,13 +50,13 @@ struct Trainer::Impl {
   TrainingPosition& pos = state.position;
   int64_t steps_per_epoch = 1;
   int64_t max_shard = 1;
-  Checkpointer checkpoints;  // --checkpoint-dir: writes, keep-K, resume, best.pb
+  Checkpointer checkpoints;                  // --checkpoint-dir: writes, keep-K, resume, best.pb
   std::vector<std::string> output_failures;  // outputs that failed; the run ends with exit 4
   // Owns the gradient buffer (the gradients, then the Tail slots: what is summed) and sums it
   // over ranks.
   GradientExchange exchange;
-  Clock::time_point last_checkpoint;         // for --checkpoint-every-seconds
-  bool stop_early = false;                   // early stopping decided (or already in the state)
+  Clock::time_point last_checkpoint;  // for --checkpoint-every-seconds
+  bool stop_early = false;            // early stopping decided (or already in the state)
   struct EpochClock {
     Clock::time_point start;
     double compute_s = 0.0, comm_s = 0.0;  // this rank's step time, split

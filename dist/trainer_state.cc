@@ -71,7 +71,8 @@ void Trainer::Impl::RestoreState(const pb::Checkpoint& ck, const std::string& pa
                           path + ": position in epoch " + std::to_string(pos.position_in_epoch) +
                               " is beyond the training set (" + std::to_string(data.train.size) +
                               " samples): was it written for other data?");
-  if (cfg.early_stop_patience > 0 && pos.best_epoch >= 0) state.best_params = checkpoints.ReadBest();
+  if (cfg.early_stop_patience > 0 && pos.best_epoch >= 0)
+    state.best_params = checkpoints.ReadBest();
   if (!cfg.metrics_path.empty()) {
     int dropped = 0;
     RankZeroWrites(comm, [&] { dropped = DropMetricsAfterEpoch(cfg.metrics_path, pos.epoch); });

@@ -6,12 +6,12 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <thread>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 

@@ -52,9 +52,8 @@ TEST(RankZeroActsTest, RankZerosErrorReachesEveryRankWithItsCode) {
 
 TEST(RankZeroWritesTest, AFailedWriteIsAnIoErrorAndAUsageErrorStaysOne) {
   Communicator& c = World();
-  const auto io = Outcome([&] {
-    RankZeroWrites(c, [] { throw Error(kExitInternal, "/tmp/x: disk full"); });
-  });
+  const auto io =
+      Outcome([&] { RankZeroWrites(c, [] { throw Error(kExitInternal, "/tmp/x: disk full"); }); });
   EXPECT_EQ(io.first, kExitIo);
   EXPECT_EQ(io.second, "/tmp/x: disk full");
   const auto usage = Outcome([&] { RankZeroWrites(c, [] { throw UsageError("--out: bad"); }); });
