@@ -217,7 +217,18 @@ bool ParseCommandLine(const std::string& command, const std::string& usage,
   // No guessing from a prefix: --layer is an error, not --layers.
   const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).style(style).run(), *vm);
+    const po::parsed_options parsed =
+        po::command_line_parser(argc, argv).options(all).style(style).run();
+    // No command takes a bare word: one is a typo (a missing "--", a value without its option),
+    // not something to ignore.
+    for (const po::option& o : parsed.options)
+      if (o.position_key >= 0)
+        throw UsageError(command + ": unexpected argument '" +
+                         (!o.original_tokens.empty() ? o.original_tokens.front()
+                          : !o.value.empty()         ? o.value.front()
+                                                     : std::string("?")) +
+                         "': every option starts with -- (see dpmlp " + command + " --help)");
+    po::store(parsed, *vm);
   } catch (const po::unknown_option& e) {
     throw UsageError(command + ": " + SafeWhat(e) + CommandLineHint(e.get_option_name(), all) +
                      " (see dpmlp " + command + " --help)");

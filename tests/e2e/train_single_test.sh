@@ -148,6 +148,8 @@ bad_option "--layers 0" --layers -- --layers 0
 bad_option "--layers 16,0" --layers -- --layers 16,0
 bad_option "identity output with cross-entropy" --output --loss -- --output identity --loss cross_entropy
 bad_option "unrecognised option" --no-such-option -- --no-such-option
+bad_option "a stray word (not ignored)" "unexpected argument 'foo'" -- foo
+bad_option "a second value for one option" "unexpected argument '3'" -- --epochs 2 3
 
 # --- bad input files: exit 2 naming the file (and line) ---------------------------------------
 printf '0,1,2\n1,2,3\n' >good.csv
