@@ -22,7 +22,6 @@ GradientExchange::GradientExchange(Communicator& comm, size_t nparams, size_t ta
     buffer_ = own_.data();
     sums_ = buffer_;  // summed in place
   }
-  grads_ = buffer_;
   if (options_.path == SumPath::kShared && !shared_ && comm.size() > 1)
     throw CollectiveError(
         kExitUsage, fused_fp32 ? "--allreduce shm: the ranks are not all on one host, or the "
@@ -46,7 +45,7 @@ GradientSink* GradientExchange::BeginStep() {
   next_end_ = nparams_;
   pending_end_ = nparams_ + (options_.bf16 ? 0 : tail_);
   if (options_.bf16 && tail_ > 0 && comm_.size() > 1)
-    comm_.StartAllreduceSum(grads_ + nparams_, tail_);
+    comm_.StartAllreduceSum(buffer_ + nparams_, tail_);
   return options_.bucket_floats > 0 && comm_.size() > 1 ? this : nullptr;
 }
 
@@ -65,10 +64,10 @@ void GradientExchange::Ready(size_t begin, size_t end) {
 
 void GradientExchange::Start(size_t begin, size_t end) {
   if (!options_.bf16) {
-    comm_.StartAllreduceSum(grads_ + begin, end - begin);
+    comm_.StartAllreduceSum(buffer_ + begin, end - begin);
     return;
   }
-  FloatsToBf16(grads_ + begin, wire_.data() + begin, end - begin);
+  FloatsToBf16(buffer_ + begin, wire_.data() + begin, end - begin);
   comm_.StartAllreduceSumBf16(wire_.data() + begin, end - begin);
 }
 
@@ -81,7 +80,7 @@ void GradientExchange::Finish() {
     return;
   }
   if (options_.bucket_floats == 0 && !options_.bf16) {
-    comm_.AllreduceSum(grads_, nparams_ + tail_);  // one blocking call
+    comm_.AllreduceSum(buffer_, nparams_ + tail_);  // one blocking call
     return;
   }
   if (options_.bucket_floats > 0 && next_end_ != 0)
@@ -89,7 +88,7 @@ void GradientExchange::Finish() {
                         std::to_string(next_end_) + ")");
   if (pending_end_ > 0) Start(0, pending_end_);
   comm_.WaitAll();
-  if (options_.bf16) Bf16ToFloats(wire_.data(), grads_, nparams_);
+  if (options_.bf16) Bf16ToFloats(wire_.data(), buffer_, nparams_);
 }
 
 }  // namespace dpmlp

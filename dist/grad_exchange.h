@@ -67,7 +67,6 @@ class GradientExchange : public GradientSink {
   std::vector<float> own_;  // the buffer unless it is the shared window's slot
   float* buffer_ = nullptr;
   const float* sums_ = nullptr;
-  float* grads_ = nullptr;  // = buffer_
   size_t nparams_, tail_;
   ExchangeOptions options_;
   std::vector<uint16_t> wire_;  // bf16 copies of the gradients, same offsets

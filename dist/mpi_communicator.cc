@@ -52,10 +52,8 @@ MpiCommunicator::~MpiCommunicator() {
 }
 
 void MpiCommunicator::FreeSharedWindow() {
-  if (shared_.win != MPI_WIN_NULL) {
-    MPI_Win_unlock_all(shared_.win);
-    MPI_Win_free(&shared_.win);
-  }
+  if (shared_.locked) MPI_Win_unlock_all(shared_.win);
+  if (shared_.win != MPI_WIN_NULL) MPI_Win_free(&shared_.win);
   if (shared_.node != MPI_COMM_NULL) MPI_Comm_free(&shared_.node);
   shared_ = SharedWindow{};
 }
@@ -81,6 +79,7 @@ bool MpiCommunicator::PrepareSharedSum(size_t n) {
     int disp = 0;
     ok = ok && MPI_Win_shared_query(shared_.win, 0, &size, &disp, &shared_.base) == MPI_SUCCESS;
     ok = ok && MPI_Win_lock_all(MPI_MODE_NOCHECK, shared_.win) == MPI_SUCCESS;
+    shared_.locked = ok;
   }
   for (double each : Allgather(ok ? 1.0 : 0.0)) ok = ok && each > 0;
   if (!ok) {

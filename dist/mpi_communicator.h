@@ -69,6 +69,7 @@ class MpiCommunicator : public Communicator {
     MPI_Win win = MPI_WIN_NULL;
     float* base = nullptr;
     size_t n = 0;
+    bool locked = false;  // MPI_Win_lock_all succeeded
   } shared_;
   void FreeSharedWindow();
 };
