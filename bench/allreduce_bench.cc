@@ -7,6 +7,8 @@
 //          [--iterations_scale=X]   (scales every size's iteration count; X < 1 for a quick look)
 //          [--sum=shared]           (Communicator::SharedSum, the host's shared-memory window that
 //                                    --allreduce auto picks on one host, up to the wide net's size)
+//          [--sum=scatter-gather]   (ReduceScatterSum then AllgatherInPlace: what the sharded
+//                                    update sends over MPI)
 //
 // It measures the allreduce dpmlp trains with: the Open MPI parameters dpmlp sets before MPI_Init
 // (dist/communicator.cc, applied by MpiRuntime before MPI_Init; DPMLP_MPI_DEFAULTS=off and the
@@ -30,15 +32,28 @@
 namespace {
 
 dpmlp::Communicator* g_comm = nullptr;
-bool g_shared = false;  // --sum=shared
+bool g_shared = false;       // --sum=shared
+bool g_scatter = false;      // --sum=scatter-gather
+std::vector<float> g_share;  // this rank's share of the sums (--sum=scatter-gather)
 
 // The shared sum as training runs it: the gradients are written into the window's slot (here
 // once, before the loop) and read from its result block; no copy is timed.
+// --sum=scatter-gather: what the sharded update (ZeRO-1) sends, a reduce-scatter of the sums into
+// each rank's share and an allgather of the shares (the update between them is not timed).
 void Sum(float* data, size_t n) {
-  if (g_shared)
+  if (g_shared) {
     g_comm->SharedSum();
-  else
+  } else if (g_scatter) {
+    const size_t p = static_cast<size_t>(g_comm->size()), r = static_cast<size_t>(g_comm->rank());
+    std::vector<size_t> shares;
+    for (size_t i = 0; i < p; ++i) shares.push_back(n * (i + 1) / p - n * i / p);
+    g_share.resize(shares[r]);
+    g_comm->ReduceScatterSum(data, g_share.data(), shares);
+    std::copy(g_share.begin(), g_share.end(), data + n * r / p);
+    g_comm->AllgatherInPlace(data, shares);
+  } else {
     g_comm->AllreduceSum(data, n);
+  }
 }
 
 // The same calls as KeepLargeBlocksOnHeap() in launcher/main.cc (which is not in a library): large
@@ -111,6 +126,8 @@ double TakeIterationsScale(int* argc, char** argv) {
   for (int i = 0; i < *argc; ++i) {
     if (std::strncmp(argv[i], "--iterations_scale=", 19) == 0)
       scale = std::atof(argv[i] + 19);
+    else if (std::strcmp(argv[i], "--sum=scatter-gather") == 0)
+      g_scatter = true;
     else if (std::strcmp(argv[i], "--sum=shared") == 0)
       g_shared = true;
     else

@@ -176,13 +176,13 @@ def run_dpmlp(binary, np, transport, batch, kernel, env=None, extra=(), net_args
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_wide(binary, np, kernel, steps, batch=512, threads=1):
+def run_wide(binary, np, kernel, steps, batch=512, threads=1, extra=()):
     """The wide net at np ranks (shared memory): `steps` training steps of whole batches, as epochs
     of at most one pass over the training set cut by --train-samples (per epoch: the same number of
     steps, at most 60000 // batch)."""
     per_epoch, epochs = wide_plan(steps, batch)
     return run_dpmlp(binary, np, "shm", batch, kernel, net_args=WIDE_ARGS, epochs=epochs,
-                     extra=["--train-samples", str(per_epoch * batch), "--threads", str(threads)])
+                     extra=["--train-samples", str(per_epoch * batch), "--threads", str(threads), *extra])
 
 
 def wide_plan(steps, batch=512):

@@ -267,15 +267,18 @@ def exchange_section(V, K, B, variants, acc):
     out = lines.append
     out("## Gradient exchange at np = 2")
     out("")
-    out("Each variant against the default in the same round and kernel: one fused fp32 sum after backward, "
-        "through the host's shared-memory window when every rank is on one host (`--allreduce auto`), else "
-        "Open MPI's allreduce with the parameters dpmlp sets (ring iallreduce, no CMA single-copy; "
-        "docs/performance.md).")
+    out("Each variant against the default in the same round and kernel: one fused fp32 sum after backward "
+        "and the sharded update (`--update auto`: each rank updates its 1/p of the parameters), through the "
+        "host's shared-memory window when every rank is on one host (`--allreduce auto`), else a ring "
+        "reduce-scatter and allgather over MPI point-to-point messages. The replicated update (every rank all "
+        "parameters) sums with Open MPI's allreduce off the window, with the parameters dpmlp sets (ring "
+        "iallreduce, no CMA single-copy; docs/performance.md). Over TCP the window is not used (the ranks "
+        "stand in for separate hosts).")
     out("")
     out("| variant | kernel | " + " | ".join(f"batch {b}" for b in B) + " | "
         + " | ".join(f"/ default, b{b}" for b in B) + f" | compute / allreduce ms per step, b{B[0]} |")
     out("|---" * (3 + 2 * len(B)) + "|")
-    for name, transport in [("default (fused fp32)", "shm")] + [(n, v[0]) for n, v in variants.items()]:
+    for name, transport in [("default (fused fp32, sharded update)", "shm")] + [(n, v[0]) for n, v in variants.items()]:
         key = "dpmlp np=2 shm" if name.startswith("default") else f"dpmlp np=2 {name}"
         base = f"dpmlp np=2 {transport}"
         for kern in K:
@@ -285,7 +288,7 @@ def exchange_section(V, K, B, variants, acc):
             rel = [times(per_round(V[kern].rate(f"{key} b{b}"), V[kern].rate(f"{base} b{b}"))) for b in B]
             split = (f"{V[kern].ms(f'{key} b{B[0]}', 'compute_ms_per_step'):.2f} / "
                      f"{V[kern].ms(f'{key} b{B[0]}', 'comm_ms_per_step'):.2f}")
-            label = name if transport == "shm" else f"{name} (vs fused fp32 over TCP)"
+            label = name if transport == "shm" else f"{name} (vs the default over TCP)"
             out(f"| {label} | {kern} | {' | '.join(cells)} | {' | '.join(rel)} | {split} |")
     if acc:
         a = acc

@@ -19,9 +19,11 @@ ratio is the median of the per-round ratios. A warm-up round is run first and th
   dpmlp      samples/s = samples / (compute + allreduce seconds of the training steps), from the
              --metrics records (start-up, data loading and evaluation not counted). np = 1 runs
              without mpirun; np = 2 under mpirun bound to cores, over shared memory (ob1 + vader) or
-             TCP (ob1 + tcp on loopback). W: one epoch at batch 128 and 512, the exchange variants.
+             TCP (ob1 + tcp on loopback). W: one epoch at batch 128 and 512, the exchange variants
+             (the replicated update among them).
   cpu        dpmlp np=1 training samples per CPU-second (two --max-steps runs, difference).
-  wide       784-4096-2048-10 at batch 512, np = 1 and np = 2 (shm), --wide-steps steps.
+  wide       784-4096-2048-10 at batch 512, np = 1 and np = 2 (shm; the sharded update, and the
+             replicated one beside it), --wide-steps steps.
   threads    ranks x threads: np = 1 with 2 OpenBLAS threads (--threads 2) beside np = 2 x 1 thread,
              for W and the wide net.
   PyTorch    bench/peers/torch_mlp.py: one timed epoch after 30 warm-up steps, 1 thread; and DDP
@@ -47,11 +49,16 @@ import measure as M
 import report
 
 EXCHANGE_VARIANTS = {  # label -> (transport, extra dpmlp options, environment)
+    "replicated update (--update replicated)": ("shm", ["--update", "replicated"], {}),
     "bucketed 256 KiB": ("shm", ["--allreduce-bucket-kb", "256"], {}),
     "bucketed 64 KiB": ("shm", ["--allreduce-bucket-kb", "64"], {}),
     "bf16": ("shm", ["--grad-wire", "bf16"], {}),
-    "Open MPI's allreduce (--allreduce mpi)": ("shm", ["--allreduce", "mpi"], {}),
-    "Open MPI's own defaults": ("shm", ["--allreduce", "mpi"], {"DPMLP_MPI_DEFAULTS": "off"}),
+    "MPI ring reduce-scatter + allgather (--allreduce mpi)": ("shm", ["--allreduce", "mpi"], {}),
+    "Open MPI's allreduce, replicated update (--allreduce mpi --update replicated)":
+        ("shm", ["--allreduce", "mpi", "--update", "replicated"], {}),
+    "Open MPI's own defaults (--allreduce mpi --update replicated)":
+        ("shm", ["--allreduce", "mpi", "--update", "replicated"], {"DPMLP_MPI_DEFAULTS": "off"}),
+    "tcp replicated update": ("tcp", ["--update", "replicated"], {}),
     "tcp bf16": ("tcp", ["--grad-wire", "bf16"], {}),
 }
 PARTS = ("w", "sgemm", "peers", "wide", "sweep")
@@ -92,6 +99,8 @@ def tasks(args):
     if "wide" in args.only:
         t.append(("wide np=1", lambda kern: {"wide np=1 b512": M.run_wide(args.dpmlp, 1, kern, args.wide_steps)}))
         t.append(("wide np=2", lambda kern: {"wide np=2 shm b512": M.run_wide(args.dpmlp, 2, kern, args.wide_steps)}))
+        t.append(("wide np=2 replicated", lambda kern: {"wide np=2 rep b512": M.run_wide(
+            args.dpmlp, 2, kern, args.wide_steps, extra=["--update", "replicated"])}))
         t.append(("wide np=1 t2", lambda kern: {"wide np=1 t2 b512": M.run_wide(args.dpmlp, 1, kern, args.wide_steps,
                                                                                   threads=2)}))
     return t

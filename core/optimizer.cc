@@ -46,26 +46,53 @@ inline uint32_t NonFiniteBit(float f) {
 }
 }  // namespace
 
-DPMLP_SIMD_CLONES double MomentumSgd::Step(float* params, const float* grad_sum, double count,
-                                           double lr, bool* finite) {
+void MomentumSgd::SetShard(size_t begin, size_t end) {
+  if (begin > end || end > layout_.size())
+    throw InternalError("optimizer shard [" + std::to_string(begin) + ", " + std::to_string(end) +
+                        ") outside the " + std::to_string(layout_.size()) + " parameters");
+  shard_begin_ = begin;
+  velocity_.assign(end - begin, 0.0f);
+}
+
+void MomentumSgd::SetVelocityFromWhole(const std::vector<float>& whole) {
+  if (whole.size() != layout_.size())
+    throw InternalError("velocity of " + std::to_string(whole.size()) + " values for " +
+                        std::to_string(layout_.size()) + " parameters");
+  std::copy(whole.begin() + shard_begin_, whole.begin() + shard_end(), velocity_.begin());
+}
+
+double MomentumSgd::GradScale(double count, double norm) const {
+  double scale = 1.0 / count;
+  if (options_.clip_norm > 0.0 && norm > options_.clip_norm) scale *= options_.clip_norm / norm;
+  return scale;
+}
+
+double MomentumSgd::Step(float* params, const float* grad_sum, double count, double lr,
+                         bool* finite) {
   const size_t n = velocity_.size();
+  if (n != layout_.size()) throw InternalError("MomentumSgd::Step on a sharded optimizer");
   if (finite) *finite = true;
   if (count <= 0) return 0.0;
-  double scale = 1.0 / count;
-  double norm = 0.0;
-  if (options_.clip_norm > 0.0) {
-    norm = MeanGradNorm(grad_sum, n, count);
-    if (norm > options_.clip_norm) scale *= options_.clip_norm / norm;
-  }
-  const float g_scale = static_cast<float>(scale);
+  const double norm = options_.clip_norm > 0.0 ? MeanGradNorm(grad_sum, n, count) : 0.0;
+  const bool ok =
+      UpdateSpan(params, grad_sum, shard_begin_, shard_end(), GradScale(count, norm), lr);
+  if (finite) *finite = ok;
+  ApplyMaxNorm(params);
+  return norm;
+}
+
+DPMLP_SIMD_CLONES bool MomentumSgd::UpdateSpan(float* params, const float* grad_sum, size_t begin,
+                                               size_t end, double g_scale_d, double lr) {
+  const size_t n = end - begin;
+  const float g_scale = static_cast<float>(g_scale_d);
   const float mu = static_cast<float>(options_.momentum);
   const float eta = static_cast<float>(lr);
   const float l2 = static_cast<float>(options_.weight_decay);
   const float l1 = static_cast<float>(options_.l1);
-  float* __restrict v = velocity_.data();
-  float* __restrict w = params;
+  float* __restrict v = velocity_.data() + (begin - shard_begin_);
+  float* __restrict w = params + begin;
   const float* __restrict gs = grad_sum;
-  const uint8_t* __restrict decays = decays_.data();
+  const uint8_t* __restrict decays = decays_.data() + begin;
   // One loop per form, without per-element branches on options, so each vectorises.
   uint32_t non_finite = 0;
   if (l2 != 0.0f || l1 != 0.0f) {
@@ -91,23 +118,24 @@ DPMLP_SIMD_CLONES double MomentumSgd::Step(float* params, const float* grad_sum,
       w[i] += v[i];
     }
   }
-  if (finite) *finite = (non_finite & 0x80000000u) == 0;
-  if (options_.max_norm > 0.0) {
-    // Max-norm: rescale each unit's incoming weights (one row of W) onto the ball.
-    for (const LayerSlot& s : layout_.layers()) {
-      for (int r = 0; r < s.pre; ++r) {
-        float* row = params + s.weight_offset + static_cast<size_t>(r) * s.in;
-        double sq = 0.0;
-        for (int c = 0; c < s.in; ++c) sq += double(row[c]) * row[c];
-        const double len = std::sqrt(sq);
-        if (len > options_.max_norm) {
-          const float f = static_cast<float>(options_.max_norm / len);
-          for (int c = 0; c < s.in; ++c) row[c] *= f;
-        }
+  return (non_finite & 0x80000000u) == 0;
+}
+
+void MomentumSgd::ApplyMaxNorm(float* params) const {
+  if (options_.max_norm <= 0.0) return;
+  // Max-norm: rescale each unit's incoming weights (one row of W) onto the ball.
+  for (const LayerSlot& s : layout_.layers()) {
+    for (int r = 0; r < s.pre; ++r) {
+      float* row = params + s.weight_offset + static_cast<size_t>(r) * s.in;
+      double sq = 0.0;
+      for (int c = 0; c < s.in; ++c) sq += double(row[c]) * row[c];
+      const double len = std::sqrt(sq);
+      if (len > options_.max_norm) {
+        const float f = static_cast<float>(options_.max_norm / len);
+        for (int c = 0; c < s.in; ++c) row[c] *= f;
       }
     }
   }
-  return norm;
 }
 
 LrSchedule::Kind LrSchedule::Parse(const std::string& s) {

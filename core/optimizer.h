@@ -25,9 +25,19 @@ class MomentumSgd {
  public:
   MomentumSgd(const ParamLayout& layout, const SgdOptions& options);
 
+  // The velocity of the shard this optimizer updates (all parameters unless SetShard was called):
+  // velocity()[i] belongs to parameter shard_begin() + i.
   std::vector<float>& velocity() { return velocity_; }
   const std::vector<float>& velocity() const { return velocity_; }
   const SgdOptions& options() const { return options_; }
+
+  // Sharded update (ZeRO stage 1): this optimizer keeps the velocity of parameters [begin, end)
+  // only, and UpdateSpan updates spans inside it. The velocity starts at zero.
+  void SetShard(size_t begin, size_t end);
+  size_t shard_begin() const { return shard_begin_; }
+  size_t shard_end() const { return shard_begin_ + velocity_.size(); }
+  // The shard's velocity from the whole-model velocity (a checkpoint's).
+  void SetVelocityFromWhole(const std::vector<float>& whole);
 
   // L2 norm of grad_sum / count (before clipping), in double.
   static double MeanGradNorm(const float* grad_sum, size_t n, double count);
@@ -40,11 +50,23 @@ class MomentumSgd {
   double Step(float* params, const float* grad_sum, double count, double lr,
               bool* finite = nullptr);
 
+  // The pieces of Step, for an update split over ranks. The factor that turns gradient sums into
+  // the (clipped) mean gradient: 1 / count, times clip_norm / norm when norm exceeds clip_norm.
+  double GradScale(double count, double norm) const;
+  // The update of parameters [begin, end), inside the shard, from their gradient sums
+  // grad_sum[0, end - begin): params[i] and velocity of parameter i, for begin <= i < end,
+  // exactly as Step computes them. Returns false when a gradient sum is not finite.
+  bool UpdateSpan(float* params, const float* grad_sum, size_t begin, size_t end, double g_scale,
+                  double lr);
+  // Max-norm (when on): each unit's incoming weights rescaled onto the ball, over all params.
+  void ApplyMaxNorm(float* params) const;
+
  private:
   ParamLayout layout_;
   SgdOptions options_;
   std::vector<float> velocity_;
   std::vector<uint8_t> decays_;  // 1 where weight decay applies
+  size_t shard_begin_ = 0;
 };
 
 // Running mean for weight averaging (Polyak/SWA): with `mean` the mean of count-1 vectors, makes

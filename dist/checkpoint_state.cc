@@ -81,6 +81,7 @@ pb::TrainOptions OptionsToProto(const TrainConfig& c) {
   o.set_test_samples(c.test_samples);
   o.set_grad_wire(c.grad_wire);
   o.set_allreduce(c.allreduce);
+  o.set_update(c.update);
   o.set_augment_flip(c.augment.flip);
   o.set_erase_prob(c.augment.erase_prob);
   o.set_erase_max_area(c.augment.erase_max_area);
@@ -189,8 +190,15 @@ std::vector<std::string> SpecMismatches(const ModelSpec& a, const ModelSpec& b) 
   return out;
 }
 
-std::vector<std::string> OptionChanges(const pb::TrainOptions& ck, const TrainConfig& requested) {
+std::vector<std::string> OptionChanges(const pb::TrainOptions& written,
+                                       const TrainConfig& requested) {
   const pb::TrainOptions now = OptionsToProto(requested);
+  // Fields a checkpoint written before they existed leaves empty: it ran with their defaults.
+  pb::TrainOptions ck = written;
+  const TrainConfig defaults;
+  if (ck.grad_wire().empty()) ck.set_grad_wire(defaults.grad_wire);
+  if (ck.allreduce().empty()) ck.set_allreduce(defaults.allreduce);
+  if (ck.update().empty()) ck.set_update(defaults.update);
   std::vector<std::string> out;
   const auto* desc = pb::TrainOptions::descriptor();
   for (int i = 0; i < desc->field_count(); ++i) {

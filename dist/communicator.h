@@ -42,6 +42,18 @@ class Communicator {
   virtual float* SharedSlot() { return nullptr; }
   virtual const float* SharedResult() const { return nullptr; }
   virtual void SharedSum() {}
+  // The window's parts for a caller that sums its own way (the sharded update): rank r's slot,
+  // the result block (writable), and the barrier SharedSum uses (it also makes the window's
+  // writes before it visible to every rank after it).
+  virtual const float* SharedSlotOf(int /*r*/) const { return nullptr; }
+  virtual float* SharedResultBlock() { return nullptr; }
+  virtual void SharedBarrier() {}
+  // The sharded update's collectives. Rank r's share is counts[r] consecutive elements, the shares
+  // in rank order. ReduceScatterSum: `out` (counts[rank] floats) gets this rank's share of the
+  // element-wise sum of every rank's `in` (the sum of all counts). AllgatherInPlace: every rank's
+  // share of `data`, at its place, reaches every rank.
+  virtual void ReduceScatterSum(const float* in, float* out, const std::vector<size_t>& counts) = 0;
+  virtual void AllgatherInPlace(float* data, const std::vector<size_t>& counts) = 0;
   // Every rank's value, indexed by rank.
   virtual std::vector<double> Allgather(double value) = 0;
   // Copies root's buffer to every rank.
@@ -99,6 +111,8 @@ class LocalCommunicator : public Communicator {
   void Poll() override {}
   void WaitAll() override {}
   std::vector<double> Allgather(double value) override { return {value}; }
+  void ReduceScatterSum(const float* in, float* out, const std::vector<size_t>& counts) override;
+  void AllgatherInPlace(float*, const std::vector<size_t>&) override {}
   void Broadcast(float*, size_t, int) override {}
   void Broadcast(std::string*, int) override {}
   void Barrier() override {}

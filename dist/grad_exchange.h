@@ -7,6 +7,12 @@
 //   net.Backward(x, rows, ex.buffer(), ex.BeginStep(), ex.chunk());  // buckets start here
 //   ex.Finish();                      // the rest; ex.sums() then holds the sums on every rank
 //
+// or, in place of Finish and the optimizer's step, ex.SumAndUpdate(opt, params, count, lr), which
+// also runs the update. With the sharded update (ZeRO stage 1) each rank updates only its share
+// of the parameters and keeps only that share's velocity, and the new parameters then reach every
+// rank: MPI's reduce-scatter and allgather, or on one host the shared window, where each rank sums
+// its share of every rank's slot and updates it in one pass and the others copy it from there.
+//
 // The buffer is the exchange's: with the shared-memory sum it is this rank's slot of the host's
 // window and the sums are the window's result block, so the gradients are never copied.
 //
@@ -21,6 +27,7 @@
 #include <vector>
 
 #include "core/network.h"
+#include "core/optimizer.h"
 #include "dist/communicator.h"
 
 namespace dpmlp {
@@ -30,10 +37,15 @@ namespace dpmlp {
 enum class SumPath { kAuto, kMpi, kShared };
 constexpr size_t kSharedSumAutoBytes = size_t{32} << 20;
 
+// Who updates which parameters: every rank all of them (replicated), or each rank its 1/p share
+// (sharded: ZeRO stage 1). auto: sharded when the ranks are several and the sum is fused fp32.
+enum class UpdatePath { kAuto, kReplicated, kSharded };
+
 struct ExchangeOptions {
   size_t bucket_floats = 0;  // 0: one fused allreduce after backward
   bool bf16 = false;         // gradients on the wire as bfloat16
   SumPath path = SumPath::kAuto;
+  UpdatePath update = UpdatePath::kAuto;
 };
 
 class GradientExchange : public GradientSink {
@@ -60,8 +72,34 @@ class GradientExchange : public GradientSink {
   // Starts what is left and waits for every sum.
   void Finish();
 
+  // In place of Finish: the sums and opt's update of params from them, for a batch of `count`
+  // samples, so that params hold the same new parameters on every rank. The tail's sums are then
+  // at tail_sums(). Returns whether every gradient sum was finite, the same answer on every rank
+  // (the update has then been applied anyway). Collective.
+  bool SumAndUpdate(MomentumSgd& opt, float* params, double count, double lr);
+  const float* tail_sums() const { return tail_sums_; }
+  // Seconds of the last SumAndUpdate spent in the update alone (the rest is the exchange; the
+  // shared window's sharded update sums and updates in one pass and counts as exchange).
+  double update_seconds() const { return update_seconds_; }
+
+  // Sharded: this rank updates parameters [share_begin(), share_end()) (all of them otherwise).
+  bool sharded() const { return sharded_; }
+  size_t share_begin() const { return share_[comm_.rank()]; }
+  size_t share_end() const { return share_[comm_.rank()] + shares_[comm_.rank()]; }
+  // Collective when sharded: every rank's velocity share put together (for checkpoints).
+  std::vector<float> WholeVelocity(const MomentumSgd& opt);
+  // Collective when sharded: the index of the first parameter whose gradient sum (of the last
+  // step) is not finite, or nparams when there is none.
+  size_t FirstNonFinite();
+
  private:
   void Start(size_t begin, size_t end);
+  bool SharedSumAndUpdate(MomentumSgd& opt, float* params, double count, double lr);
+  bool MpiSumAndUpdate(MomentumSgd& opt, float* params, double count, double lr);
+  // The mean gradient's norm from this rank's share of the sums (collective).
+  double ShardedNorm(const float* share_sums, double count);
+  // Rank r's share of the sums into out, summed over the window's slots in rank order.
+  void SumSlots(size_t begin, size_t end, float* out) const;
 
   Communicator& comm_;
   std::vector<float> own_;  // the buffer unless it is the shared window's slot
@@ -74,7 +112,12 @@ class GradientExchange : public GradientSink {
   // not yet started, and the next span must end at next_end_.
   size_t next_end_ = 0, pending_end_ = 0;
   bool started_ = false;
-  bool shared_ = false;  // the fused sum goes through the host's shared-memory window
+  bool shared_ = false;   // the fused sum goes through the host's shared-memory window
+  bool sharded_ = false;  // each rank updates its share (ZeRO stage 1)
+  std::vector<size_t> share_, shares_;  // rank r's share: shares_[r] parameters from share_[r]
+  std::vector<float> scratch_;          // sharded: this rank's share of the sums
+  const float* tail_sums_ = nullptr;
+  double update_seconds_ = 0.0;
 };
 
 }  // namespace dpmlp

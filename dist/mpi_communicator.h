@@ -38,6 +38,11 @@ class MpiCommunicator : public Communicator {
   float* SharedSlot() override;
   const float* SharedResult() const override;
   void SharedSum() override;
+  const float* SharedSlotOf(int r) const override;
+  float* SharedResultBlock() override;
+  void SharedBarrier() override;
+  void ReduceScatterSum(const float* in, float* out, const std::vector<size_t>& counts) override;
+  void AllgatherInPlace(float* data, const std::vector<size_t>& counts) override;
   std::vector<double> Allgather(double value) override;
   void Broadcast(float* data, size_t n, int root) override { Bcast(data, n, MPI_FLOAT, root); }
   void Broadcast(std::string* bytes, int root) override;
@@ -72,6 +77,9 @@ class MpiCommunicator : public Communicator {
     bool locked = false;  // MPI_Win_lock_all succeeded
   } shared_;
   void FreeSharedWindow();
+  // The ring reduce-scatter's two receive buffers for its middle steps (p > 2), and its tag.
+  std::vector<float> ring_[2];
+  static constexpr int kRingTag = 7301;
 };
 
 }  // namespace dpmlp

@@ -68,6 +68,7 @@ struct TrainConfig {
   double allreduce_bucket_kb = 0.0;
   std::string grad_wire = "fp32";
   std::string allreduce = "auto";  // auto | mpi | shm: how the fused gradient sum runs
+  std::string update = "auto";     // auto | replicated | sharded (ZeRO stage 1): who updates what
 };
 
 // What --normalize `normalize` means for the data set named by the other options: "auto" is

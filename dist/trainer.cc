@@ -129,18 +129,21 @@ void Trainer::Impl::Step(int64_t b) {
   // Bucketed: the allreduce of the last layers starts inside Backward.
   net.Backward(x.data(), rows, exchange.buffer(), exchange.BeginStep(), exchange.chunk());
   const auto t1 = Clock::now();
-  exchange.Finish();
+  // The sums and the update (sharded or not): the same new parameters on every rank.
+  const bool finite = exchange.SumAndUpdate(opt, net.params().data(), static_cast<double>(b),
+                                            schedule.At(pos.step));
   const auto t2 = Clock::now();
-  Update(b);
+  Update(b, finite);
   clock.samples_here += b;
-  clock.compute_s += std::chrono::duration<double>(t1 - t0).count() + Since(t2);
-  clock.comm_s += std::chrono::duration<double>(t2 - t1).count();
+  const double update_s = exchange.update_seconds();
+  clock.compute_s += std::chrono::duration<double>(t1 - t0).count() + Since(t2) + update_s;
+  clock.comm_s += std::chrono::duration<double>(t2 - t1).count() - update_s;
   progress.Update(pos.position_in_epoch, pos.epoch_loss_sum / std::max(1.0, pos.epoch_samples));
 }
 
-// The update from the summed gradients (identical on every rank, so every rank takes the same
-// decisions here), and the position after it.
-void Trainer::Impl::Update(int64_t b) {
+// After the update from the summed gradients: the checks (on the sums, identical on every rank, so
+// every rank takes the same decisions here) and the position after it.
+void Trainer::Impl::Update(int64_t b, bool finite) {
   const float* t = tail_sums();
   const double loss_sum = t[kLossSum], count = t[kCount];
   if (count != static_cast<double>(b))
@@ -148,8 +151,6 @@ void Trainer::Impl::Update(int64_t b) {
                                              ": the ranks processed " + std::to_string(count) +
                                              " samples of a batch of " + std::to_string(b));
   const double lr = schedule.At(pos.step);
-  bool finite = true;
-  opt.Step(net.params().data(), exchange.sums(), count, lr, &finite);
   // The check rides in the update loop; the parameters it touched are never used or saved.
   if (!finite)
     throw CollectiveError(kExitDiverged, "training diverged at step " + std::to_string(pos.step) +

@@ -80,7 +80,11 @@ struct Trainer::Impl {
                                  config.grad_wire == "bf16",
                                  config.allreduce == "mpi"   ? SumPath::kMpi
                                  : config.allreduce == "shm" ? SumPath::kShared
-                                                             : SumPath::kAuto}) {
+                                                             : SumPath::kAuto,
+                                 config.update == "replicated" ? UpdatePath::kReplicated
+                                 : config.update == "sharded"  ? UpdatePath::kSharded
+                                                               : UpdatePath::kAuto}) {
+    if (exchange.sharded()) opt.SetShard(exchange.share_begin(), exchange.share_end());
     const int64_t n = static_cast<int64_t>(d.train.size);
     steps_per_epoch = std::max<int64_t>(1, (n + cfg.batch_size - 1) / cfg.batch_size);
     max_shard = net.max_rows();
@@ -130,8 +134,9 @@ struct Trainer::Impl {
   int64_t Resume();
   void RestoreState(const pb::Checkpoint& ck, const std::string& path);
 
-  // The name of the first layer tensor holding a non-finite gradient.
-  std::string NonFiniteLayer() const;
+  // The name of the first layer tensor holding a non-finite gradient (collective when the update
+  // is sharded).
+  std::string NonFiniteLayer();
 
   void WriteMetrics(const pb::EpochMetrics& m);
 
@@ -155,7 +160,7 @@ struct Trainer::Impl {
   // The floats after the gradients in the summed buffer (the Tail slots): this rank's, written
   // before the exchange, and the sums over ranks after it.
   float* tail() { return exchange.buffer() + net.layout().size(); }
-  const float* tail_sums() const { return exchange.sums() + net.layout().size(); }
+  const float* tail_sums() const { return exchange.tail_sums(); }
   bool MaxStepsReached() const { return cfg.max_steps > 0 && pos.step >= cfg.max_steps; }
 
   // The loop (dist/trainer.cc): Run calls Start, then Step and AfterStep for each batch, EndEpoch
@@ -163,7 +168,7 @@ struct Trainer::Impl {
   TrainSummary Run();
   void Start();
   void Step(int64_t batch);
-  void Update(int64_t batch);
+  void Update(int64_t batch, bool finite);
   void AfterStep();
   void EndEpoch();
   pb::EpochMetrics EpochRecord();

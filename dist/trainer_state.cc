@@ -40,7 +40,7 @@ void Trainer::Impl::OpenRunFiles() {
 }
 
 std::string Trainer::Impl::WriteCheckpoint() {
-  state.velocity = opt.velocity();
+  state.velocity = exchange.WholeVelocity(opt);
   return checkpoints.Write(CurrentModel(net.params()), state, pos.step);
 }
 
@@ -62,7 +62,7 @@ void Trainer::Impl::RestoreState(const pb::Checkpoint& ck, const std::string& pa
   const ModelData m = ModelFromProto(ck.model(), path);
   net.params() = m.params;
   transform = m.transform;  // the weights were trained on inputs mapped this way
-  opt.velocity() = TensorsToFlat(spec, ck.velocity(), path);
+  opt.SetVelocityFromWhole(TensorsToFlat(spec, ck.velocity(), path));
   pos = PositionFromProto(ck.position());
   state.average.clear();
   if (pos.average_count > 0) state.average = TensorsToFlat(spec, ck.average(), path);
@@ -82,13 +82,12 @@ void Trainer::Impl::RestoreState(const pb::Checkpoint& ck, const std::string& pa
   }
 }
 
-std::string Trainer::Impl::NonFiniteLayer() const {
-  const float* g = exchange.sums();
+std::string Trainer::Impl::NonFiniteLayer() {
+  const size_t i = exchange.FirstNonFinite();
   for (size_t l = 0; l < net.layout().layers().size(); ++l) {
     const LayerSlot& s = net.layout().layers()[l];
-    for (size_t i = s.weight_offset; i < s.bias_offset + s.pre; ++i)
-      if (!std::isfinite(g[i]))
-        return i < s.bias_offset ? ParamLayout::WeightName(l) : ParamLayout::BiasName(l);
+    if (i >= s.weight_offset && i < s.bias_offset + s.pre)
+      return i < s.bias_offset ? ParamLayout::WeightName(l) : ParamLayout::BiasName(l);
   }
   return "?";
 }

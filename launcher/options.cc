@@ -102,6 +102,7 @@ po::options_description TrainingOptions(TrainConfig* c, int* threads) {
       ("allreduce-bucket-kb", WithDefault(&c->allreduce_bucket_kb), "start the gradient allreduce during backward in buckets of this many KiB, last layers first (0: one allreduce after backward)")
       ("grad-wire", WithDefault(&c->grad_wire), "gradients on the wire: fp32 | bf16 (half the bytes, rounded; not rank-count exact)")
       ("allreduce", WithDefault(&c->allreduce), "how the gradients are summed: auto (shm when every rank is on one host and the window is at most 32 MiB, else mpi) | mpi (Open MPI's allreduce) | shm (one shared-memory window on the host)")
+      ("update", WithDefault(&c->update), "who runs the optimizer update: auto (sharded whenever the ranks are several and the sum is fused fp32) | replicated (every rank, all parameters) | sharded (ZeRO stage 1: each rank its 1/p share of the parameters and of the velocity, then the parameters are gathered)")
       ("init-from", po::value(&c->init_from), "fine-tune: start from the parameters of this model file (--save-model) or checkpoint, whose architecture the options must build; its input normalisation is kept (--normalize is not applied); velocity and step start at 0. A checkpoint that --resume loads wins over it (--init-from is then not applied)");
   return d;
 }
@@ -240,6 +241,11 @@ void ValidateTrainConfig(const TrainConfig& c, int threads) {
     fail("--grad-wire must be fp32 or bf16, not '" + c.grad_wire + "'");
   if (c.allreduce != "auto" && c.allreduce != "mpi" && c.allreduce != "shm")
     fail("--allreduce must be auto, mpi or shm, not '" + c.allreduce + "'");
+  if (c.update != "auto" && c.update != "replicated" && c.update != "sharded")
+    fail("--update must be auto, replicated or sharded, not '" + c.update + "'");
+  if (c.update == "sharded" && (c.grad_wire == "bf16" || c.allreduce_bucket_kb > 0))
+    fail("--update sharded sums fp32 gradients after backward: it does not go with " +
+         std::string(c.grad_wire == "bf16" ? "--grad-wire bf16" : "--allreduce-bucket-kb"));
   if (c.allreduce == "shm" && (c.grad_wire == "bf16" || c.allreduce_bucket_kb > 0))
     fail("--allreduce shm sums fp32 gradients after backward: it does not go with " +
          std::string(c.grad_wire == "bf16" ? "--grad-wire bf16" : "--allreduce-bucket-kb"));

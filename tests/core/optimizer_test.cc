@@ -282,6 +282,50 @@ TEST(MomentumSgd, ReportsNonFiniteGradientsInEveryLoopForm) {
   }
 }
 
+// Two optimizers that each keep half of the velocity and update their half of the parameters, as
+// two ranks of the sharded update do, give the whole optimizer's parameters and velocity bit for
+// bit, in every form of the update; a shard's velocity comes from the whole one.
+TEST(MomentumSgd, ShardsUpdateTheirSpansExactlyAsTheWholeStep) {
+  SgdOptions o;
+  o.momentum = 0.9;
+  o.nesterov = true;
+  o.weight_decay = 0.1;
+  o.l1 = 0.01;
+  MomentumSgd whole = Make(o), low = Make(o), high = Make(o);
+  low.SetShard(0, 3);
+  high.SetShard(3, 6);
+  EXPECT_EQ(low.velocity().size(), 3u);
+  EXPECT_EQ(high.shard_begin(), 3u);
+  EXPECT_EQ(high.shard_end(), 6u);
+  std::vector<float> w = Params(), split = Params();
+  for (int step = 0; step < 3; ++step) {
+    whole.Step(w.data(), kGradSum.data(), kCount, 0.1);
+    const double scale = low.GradScale(kCount, 0.0);
+    EXPECT_TRUE(low.UpdateSpan(split.data(), kGradSum.data(), 0, 3, scale, 0.1));
+    // A span given in two pieces, its sums from where the piece starts.
+    EXPECT_TRUE(high.UpdateSpan(split.data(), kGradSum.data() + 3, 3, 5, scale, 0.1));
+    EXPECT_TRUE(high.UpdateSpan(split.data(), kGradSum.data() + 5, 5, 6, scale, 0.1));
+  }
+  EXPECT_EQ(w, split);
+  std::vector<float> v = low.velocity();
+  v.insert(v.end(), high.velocity().begin(), high.velocity().end());
+  EXPECT_EQ(v, whole.velocity());
+  MomentumSgd resumed = Make(o);
+  resumed.SetShard(3, 6);
+  resumed.SetVelocityFromWhole(whole.velocity());
+  EXPECT_EQ(resumed.velocity(), high.velocity());
+  // The clipped scale is the Step's: 1 / count, times clip / norm above the clip.
+  o.clip_norm = 0.1;
+  const MomentumSgd clip = Make(o);
+  EXPECT_DOUBLE_EQ(clip.GradScale(2.0, 0.4), 0.5 * 0.1 / 0.4);
+  EXPECT_DOUBLE_EQ(clip.GradScale(2.0, 0.05), 0.5);
+  // A non-finite sum in a span says so; a sharded optimizer refuses the whole-model Step.
+  std::vector<float> g = kGradSum;
+  g[4] = std::numeric_limits<float>::infinity();
+  EXPECT_FALSE(high.UpdateSpan(split.data(), g.data() + 3, 3, 6, 0.5, 0.1));
+  EXPECT_THROW(high.Step(split.data(), kGradSum.data(), kCount, 0.1), Error);
+}
+
 }  // namespace
 }  // namespace dpmlp
 

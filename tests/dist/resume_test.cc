@@ -10,6 +10,7 @@
 
 #include "core/batch.h"
 #include "core/dataset.h"
+#include "dist/checkpoint_state.h"
 #include "dist/trainer.h"
 #include "proto/checkpoint_dir.h"
 #include "tests/dist/surface_fixture.h"
@@ -104,6 +105,22 @@ TEST(ResumeTest, AnotherLearningRateAfterTheCutIsNotBitwiseEqual) {
   const TrainSummary other = CutAndResume(17, dir, /*second_lr=*/0.06);
   EXPECT_EQ(other.resumed_from_step, 17);
   EXPECT_FALSE(Bitwise(other.params, whole.params));
+}
+
+// A checkpoint written before --grad-wire, --allreduce or --update existed holds them empty: it ran
+// with their defaults, so a resume with the defaults names no change; another value is named.
+TEST(ResumeTest, OptionsAddedAfterACheckpointAreNotChangesAtTheirDefaults) {
+  const TrainConfig cfg = Config();
+  pb::TrainOptions old = OptionsToProto(cfg);
+  old.clear_grad_wire();
+  old.clear_allreduce();
+  old.clear_update();
+  EXPECT_TRUE(OptionChanges(old, cfg).empty());
+  TrainConfig sharded = cfg;
+  sharded.update = "sharded";
+  const std::vector<std::string> changes = OptionChanges(old, sharded);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0], "--update \"sharded\" (checkpoint: \"auto\")");
 }
 
 }  // namespace

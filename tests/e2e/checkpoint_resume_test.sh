@@ -21,6 +21,23 @@ for np in 1 2; do
     grep -q "bitwise yes" <("$MODEL_DIFF" "full$np.pb" "res$np.pb")
 done
 
+# --- the sharded update's checkpoint holds the whole velocity --------------------------------
+# np 2 runs the sharded update by default (each rank keeps its half of the velocity). Resumed with
+# the replicated update, which needs all of it, the run is still bitwise the uninterrupted one; and
+# the other way round, from a replicated checkpoint into the sharded update.
+"${MPIRUN[@]}" -np 2 "$DPMLP" train "${RUN[@]}" --checkpoint-dir ckshard --max-steps 23 >/dev/null
+"${MPIRUN[@]}" -np 2 "$DPMLP" train "${RUN[@]}" --checkpoint-dir ckshard --update replicated \
+  --save-model shard2rep.pb >log_shard2rep
+check "sharded checkpoint resumed with --update replicated: bitwise equal to an uninterrupted run" \
+  grep -q "bitwise yes" <("$MODEL_DIFF" full2.pb shard2rep.pb)
+check "the resume names the changed --update" \
+  grep -q 'resume: using new value --update "replicated" (checkpoint: "auto")' log_shard2rep
+"${MPIRUN[@]}" -np 2 "$DPMLP" train "${RUN[@]}" --checkpoint-dir ckrep --update replicated --max-steps 23 >/dev/null
+"${MPIRUN[@]}" -np 2 "$DPMLP" train "${RUN[@]}" --checkpoint-dir ckrep --update sharded \
+  --save-model rep2shard.pb >/dev/null
+check "replicated checkpoint resumed with --update sharded: bitwise equal to an uninterrupted run" \
+  grep -q "bitwise yes" <("$MODEL_DIFF" full2.pb rep2shard.pb)
+
 # --- cross world size: saved at np 2, resumed at np 1 and 3; 50 more steps ------------------
 X=(--train-samples 3000 --test-samples 200 --layers 64,32 --epochs 4 --batch-size 100 --progress off --seed 3)
 "${MPIRUN[@]}" -np 2 "$DPMLP" train "${X[@]}" --max-steps 80 --save-model x_full.pb >/dev/null

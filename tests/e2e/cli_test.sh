@@ -50,6 +50,12 @@ for c in train eval predict info export inspect plot; do
     END { exit bad || prev != "" }' "$c.help"
 done
 
+# --- --update: the choices, and what it does not go with ------------------------------------------
+expect_exit 2 "train --update bogus" "$DPMLP" train --update bogus "${SIN[@]}"
+stderr_names "--update bogus" "--update must be auto, replicated or sharded" "'bogus'"
+expect_exit 2 "train --update sharded --grad-wire bf16" "$DPMLP" train --update sharded --grad-wire bf16 "${SIN[@]}"
+stderr_names "--update sharded with bf16" "--update sharded" "--grad-wire bf16"
+
 # --- --dataset: every choice named, and every named choice accepted -----------------------------
 expect_exit 2 "train --dataset bogus" "$DPMLP" train --dataset bogus --layers 4 --epochs 1
 stderr_names "--dataset bogus" "--dataset bogus" fashion-mnist mnist csv npy sin surface parity:N

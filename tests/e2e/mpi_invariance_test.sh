@@ -65,12 +65,33 @@ check "bucketed np 2 and fused np 2 agree to 1e-5 relative" \
 EXTRA=(--allreduce mpi)
 invariance mpi2 2 "${MPIRUN[@]}"
 invariance mpi3 3 "${MPIRUN[@]}"
+check "np 3 over MPI: the default is the ring reduce-scatter, sharded update and allgather (the log says so)" \
+  grep -q "^gradient exchange: MPI reduce-scatter, sharded update" last.out
 check "np 2: the shared-memory sum and MPI's allreduce give bitwise equal models" \
   grep -q "bitwise yes" <("$MODEL_DIFF" np2.pb mpi2.pb)
 EXTRA=()
 invariance shm2 2 "${MPIRUN[@]}"
-check "the default at np 2 on one host is the shared-memory sum (the log says so)" \
-  grep -q "^gradient exchange: shared-memory sum" last.out
+check "the default at np 2 on one host is the shared-memory sum and the sharded update (the log says so)" \
+  grep -q "^gradient exchange: shared-memory sum and sharded update" last.out
+
+# The update is sharded by default (ZeRO stage 1: each rank updates its share of the parameters
+# with its share of the velocity, and the shares are gathered). Every rank updating everything
+# (--update replicated) computes the same floats from the same sums: over the shared window at
+# np 2 and 3 (rank-order sums either way) the models are bitwise equal; over MPI at np 3 (the ring
+# reduce-scatter adds in another order than Open MPI's allreduce) within the invariance bound.
+EXTRA=(--update replicated)
+invariance rep2 2 "${MPIRUN[@]}"
+check "the replicated update says so in the log" grep -q "^gradient exchange: shared-memory sum (every" last.out
+invariance rep3 3 "${MPIRUN[@]}"
+check "np 2: sharded and replicated update give bitwise equal models" \
+  grep -q "bitwise yes" <("$MODEL_DIFF" np2.pb rep2.pb)
+check "np 3: sharded and replicated update give bitwise equal models" \
+  grep -q "bitwise yes" <("$MODEL_DIFF" np3.pb rep3.pb)
+EXTRA=(--update replicated --allreduce mpi)
+invariance repmpi3 3 "${MPIRUN[@]}"
+check "np 3 over MPI: the replicated update runs Open MPI's allreduce (the log says so)" \
+  grep -q "^gradient exchange: MPI allreduce$" last.out
+
 expect_exit 2 "--allreduce shm with --grad-wire bf16" timeout 60 "${MPIRUN[@]}" -np 2 "$DPMLP" \
   "${RUN[@]}" --allreduce shm --grad-wire bf16
 check "the refusal names both options" grep -q -- "--allreduce shm.*--grad-wire bf16" last.err
