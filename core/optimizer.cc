@@ -51,7 +51,7 @@ void MomentumSgd::SetShard(size_t begin, size_t end) {
     throw InternalError("optimizer shard [" + std::to_string(begin) + ", " + std::to_string(end) +
                         ") outside the " + std::to_string(layout_.size()) + " parameters");
   shard_begin_ = begin;
-  velocity_.assign(end - begin, 0.0f);
+  std::vector<float>(end - begin, 0.0f).swap(velocity_);  // the whole one's memory goes
 }
 
 void MomentumSgd::SetVelocityFromWhole(const std::vector<float>& whole) {

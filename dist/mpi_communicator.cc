@@ -277,9 +277,33 @@ std::vector<std::string> MpiCommunicator::GatherHostnames() {
 }
 
 void MpiCommunicator::Reduce(void* data, size_t n, MPI_Datatype type, MPI_Op op) {
+  int elem = 0;
+  MPI_Type_size(type, &elem);
+  if (size_ > 1 && (size_ & (size_ - 1)) == 0 && n * elem <= kRecursiveDoublingBytes) {
+    RecursiveDoubling(data, static_cast<int>(n), type, op);
+    return;
+  }
   Chunked(data, n, type, [&](void* chunk, int count, MPI_Request* req) {
     CheckMpi(MPI_Iallreduce(MPI_IN_PLACE, chunk, count, type, op, comm_, req), "MPI_Iallreduce");
   });
+}
+
+// log2(p) exchanges with the partner rank ^ 2^k, each adding the partner's partial result. Both
+// partners compute a op b from the same two values (the ops are commutative: a + b is b + a bit
+// for bit), so every rank ends with the same bits.
+void MpiCommunicator::RecursiveDoubling(void* data, int n, MPI_Datatype type, MPI_Op op) {
+  int elem = 0;
+  MPI_Type_size(type, &elem);
+  small_.resize(static_cast<size_t>(n) * elem);
+  for (int mask = 1; mask < size_; mask <<= 1) {
+    const int partner = rank_ ^ mask;
+    MPI_Request req[2];
+    CheckMpi(MPI_Irecv(small_.data(), n, type, partner, kSmallTag, comm_, &req[0]), "MPI_Irecv");
+    CheckMpi(MPI_Isend(data, n, type, partner, kSmallTag, comm_, &req[1]), "MPI_Isend");
+    watchdog_.Wait(&req[0]);
+    watchdog_.Wait(&req[1]);
+    CheckMpi(MPI_Reduce_local(small_.data(), data, n, type, op), "MPI_Reduce_local");
+  }
 }
 
 void MpiCommunicator::StartChunks(void* data, size_t n, MPI_Datatype type, MPI_Op op) {

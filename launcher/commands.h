@@ -17,6 +17,10 @@ int Guarded(Communicator& comm, const std::function<bool()>& setup,
             const std::function<int()>& run);
 
 int TrainCommand(Communicator& comm, int argc, char** argv);
+
+// The allocation policy for training (launcher/main.cc): freed memory back to the system, then
+// large blocks from the heap and freed heap kept mapped. Call it once the data is loaded.
+void KeepLargeBlocksOnHeap();
 int EvalCommand(Communicator& comm, int argc, char** argv);
 int PredictCommand(Communicator& comm, int argc, char** argv);
 int InfoCommand(Communicator& comm, int argc, char** argv);

@@ -70,16 +70,18 @@ const char kUsage[] =
 
 // glibc serves every block above its mmap threshold (at most 32 MiB) with a fresh mmap and gives
 // it back on free. Open MPI's allreduce mallocs a full-size temporary per call, so a 46 MB gradient
-// page-faulted and zero-filled 46 MB every step. Large blocks come from the heap
+// page-faulted and zero-filled 46 MB every step. For training, large blocks come from the heap
 // instead, and up to 256 MiB of freed heap stays mapped for the next call. Results are unchanged:
-// only where memory comes from changes.
-static void KeepLargeBlocksOnHeap() {
+// only where memory comes from changes. It starts after the data is loaded, and what loading
+// freed goes back to the system first: set at start-up, the heap kept loading's freed buffers and
+// a one-rank run of W peaked at 123 MB instead of 77 MB.
+void dpmlp::KeepLargeBlocksOnHeap() {
+  malloc_trim(0);
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
 int main(int argc, char** argv) {
-  KeepLargeBlocksOnHeap();
   using namespace dpmlp;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);

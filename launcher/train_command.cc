@@ -87,6 +87,7 @@ int RunTraining(Communicator& comm, const TrainConfig& cfg, const ModelSpec& spe
     std::printf("%s\n", placement.c_str());
     std::fflush(stdout);
   }
+  KeepLargeBlocksOnHeap();
   Trainer trainer(comm, spec, data, cfg);
   const auto start = std::chrono::steady_clock::now();
   const auto seconds = [&] {

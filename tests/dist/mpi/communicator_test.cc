@@ -24,7 +24,9 @@ namespace {
 
 using mpi_test::World;
 
-const size_t kSizes[] = {0, 1, 7, 1000000};
+// Up to 64 KiB a power-of-two world sums by recursive doubling over messages, above it by
+// MPI_Iallreduce: sizes on both sides of the switch (16384 floats = 64 KiB; 16385 doubles > it).
+const size_t kSizes[] = {0, 1, 7, 4096, 16384, 16385, 1000000};
 
 // Rank r contributes 8*(i mod 4096) + 2^r at element i. Every partial sum is an integer below
 // 3*8*4095 + 7 < 2^24, so float addition is exact in any order, and the low three bits of the
@@ -81,6 +83,23 @@ TEST(CommunicatorTest, AllreduceSumDouble) {
     for (size_t i = 0; i < n; ++i)
       if (v[i] != ExpectedSum(i, c.size()) + tail && wrong++ == 0) first = i;
     EXPECT_EQ(wrong, 0u) << "n=" << n << ", first wrong element " << first;
+  }
+}
+
+// Values whose sum depends on the order of addition: every rank still ends with the same bits
+// (the replicated update needs identical sums on every rank), at every size.
+TEST(CommunicatorTest, AllreduceSumGivesEveryRankTheSameBits) {
+  Communicator& c = World();
+  for (size_t n : kSizes) {
+    std::vector<float> v(n);
+    for (size_t i = 0; i < n; ++i)
+      v[i] = std::ldexp(
+          static_cast<float>((i * 2654435761u + c.rank() * 40503u) % 1000003) / 1000003.0f,
+          c.rank() - 3);
+    c.AllreduceSum(v.data(), n);
+    std::vector<float> root = v;
+    c.Broadcast(root.data(), n, 0);
+    EXPECT_EQ(root, v) << "n=" << n;
   }
 }
 
