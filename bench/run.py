@@ -54,11 +54,14 @@ EXCHANGE_VARIANTS = {  # label -> (transport, extra dpmlp options, environment)
     "bucketed 64 KiB": ("shm", ["--allreduce-bucket-kb", "64"], {}),
     "bf16": ("shm", ["--grad-wire", "bf16"], {}),
     "MPI ring reduce-scatter + allgather (--allreduce mpi)": ("shm", ["--allreduce", "mpi"], {}),
+    "MPI ring, allgather overlapped (--allreduce mpi --overlap-gather)":
+        ("shm", ["--allreduce", "mpi", "--overlap-gather"], {}),
     "Open MPI's allreduce, replicated update (--allreduce mpi --update replicated)":
         ("shm", ["--allreduce", "mpi", "--update", "replicated"], {}),
     "Open MPI's own defaults (--allreduce mpi --update replicated)":
         ("shm", ["--allreduce", "mpi", "--update", "replicated"], {"DPMLP_MPI_DEFAULTS": "off"}),
     "tcp replicated update": ("tcp", ["--update", "replicated"], {}),
+    "tcp allgather overlapped (--overlap-gather)": ("tcp", ["--overlap-gather"], {}),
     "tcp bf16": ("tcp", ["--grad-wire", "bf16"], {}),
 }
 PARTS = ("w", "sgemm", "peers", "wide", "sweep")

@@ -82,6 +82,7 @@ pb::TrainOptions OptionsToProto(const TrainConfig& c) {
   o.set_grad_wire(c.grad_wire);
   o.set_allreduce(c.allreduce);
   o.set_update(c.update);
+  o.set_overlap_gather(c.overlap_gather);
   o.set_augment_flip(c.augment.flip);
   o.set_erase_prob(c.augment.erase_prob);
   o.set_erase_max_area(c.augment.erase_max_area);

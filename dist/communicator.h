@@ -54,6 +54,9 @@ class Communicator {
   // share of `data`, at its place, reaches every rank.
   virtual void ReduceScatterSum(const float* in, float* out, const std::vector<size_t>& counts) = 0;
   virtual void AllgatherInPlace(float* data, const std::vector<size_t>& counts) = 0;
+  // The same allgather, started and left pending: Poll moves it on, WaitAll completes it (with
+  // any other pending sums); `data` must not be read or written until then.
+  virtual void StartAllgatherInPlace(float* data, const std::vector<size_t>& counts) = 0;
   // Every rank's value, indexed by rank.
   virtual std::vector<double> Allgather(double value) = 0;
   // Copies root's buffer to every rank.
@@ -113,6 +116,7 @@ class LocalCommunicator : public Communicator {
   std::vector<double> Allgather(double value) override { return {value}; }
   void ReduceScatterSum(const float* in, float* out, const std::vector<size_t>& counts) override;
   void AllgatherInPlace(float*, const std::vector<size_t>&) override {}
+  void StartAllgatherInPlace(float*, const std::vector<size_t>&) override {}
   void Broadcast(float*, size_t, int) override {}
   void Broadcast(std::string*, int) override {}
   void Barrier() override {}

@@ -39,6 +39,7 @@ GradientExchange::GradientExchange(Communicator& comm, size_t nparams, size_t ta
     buffer_ = own_.data();
     sums_ = buffer_;  // summed in place
     if (sharded_) scratch_.resize(shares_[comm.rank()]);
+    overlap_ = sharded_ && options_.overlap_gather;
   }
   tail_sums_ = sums_ + nparams_;
   if (options_.path == SumPath::kShared && !shared_ && p > 1)
@@ -57,7 +58,9 @@ std::string GradientExchange::Describe() const {
   std::string d = options_.bf16 ? "MPI allreduce, bf16 on the wire" : "MPI allreduce";
   if (options_.bucket_floats > 0)
     d += ", buckets of " + std::to_string(options_.bucket_floats * 4 / 1024) + " KiB";
-  if (sharded_) d = "MPI reduce-scatter, sharded update (ZeRO-1), allgather";
+  if (sharded_)
+    d = std::string("MPI reduce-scatter, sharded update (ZeRO-1), allgather") +
+        (overlap_ ? " overlapped with the next step's input gather" : "");
   return d;
 }
 
@@ -125,6 +128,7 @@ constexpr size_t kFusedBlock = 2048;
 }  // namespace
 
 bool GradientExchange::SumAndUpdate(MomentumSgd& opt, float* params, double count, double lr) {
+  CompleteParams();  // the last step's gather, if nobody completed it
   if (!sharded_) {
     Finish();
     const auto t = Clock::now();
@@ -212,6 +216,17 @@ bool GradientExchange::MpiSumAndUpdate(MomentumSgd& opt, float* params, double c
   }
   update_seconds_ = Since(t);
   float not_finite = ok ? 0.0f : 1.0f;  // summed alongside the parameters' allgather
+  if (overlap_) {
+    // The flag first (a small sum), then the gather is left running; a non-finite step
+    // completes it at once, since the run ends there.
+    comm_.AllreduceSum(&not_finite, 1);
+    comm_.StartAllgatherInPlace(params, shares_);
+    gather_pending_ = true;
+    gather_opt_ = &opt;
+    gather_params_ = params;
+    if (not_finite != 0.0f) CompleteParams();
+    return not_finite == 0.0f;
+  }
   comm_.StartAllreduceSum(&not_finite, 1);
   comm_.AllgatherInPlace(params, shares_);
   comm_.WaitAll();
@@ -219,7 +234,15 @@ bool GradientExchange::MpiSumAndUpdate(MomentumSgd& opt, float* params, double c
   return not_finite == 0.0f;
 }
 
+void GradientExchange::CompleteParams() {
+  if (!gather_pending_) return;
+  gather_pending_ = false;
+  comm_.WaitAll();
+  gather_opt_->ApplyMaxNorm(gather_params_);
+}
+
 std::vector<float> GradientExchange::WholeVelocity(const MomentumSgd& opt) {
+  CompleteParams();
   if (!sharded_) return opt.velocity();
   std::vector<float> whole(nparams_, 0.0f);
   std::copy(opt.velocity().begin(), opt.velocity().end(), whole.begin() + share_begin());
@@ -228,6 +251,7 @@ std::vector<float> GradientExchange::WholeVelocity(const MomentumSgd& opt) {
 }
 
 size_t GradientExchange::FirstNonFinite() {
+  CompleteParams();
   const auto first_in = [](const float* g, size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i)
       if (!std::isfinite(g[i - begin])) return i;

@@ -46,6 +46,9 @@ struct ExchangeOptions {
   bool bf16 = false;         // gradients on the wire as bfloat16
   SumPath path = SumPath::kAuto;
   UpdatePath update = UpdatePath::kAuto;
+  // The sharded update over MPI: leave the parameters' allgather pending when SumAndUpdate
+  // returns, for CompleteParams to finish (the caller works on the next step's inputs meanwhile).
+  bool overlap_gather = false;
 };
 
 class GradientExchange : public GradientSink {
@@ -78,6 +81,12 @@ class GradientExchange : public GradientSink {
   // (the update has then been applied anyway). Collective.
   bool SumAndUpdate(MomentumSgd& opt, float* params, double count, double lr);
   const float* tail_sums() const { return tail_sums_; }
+  // With overlap_gather: the parameters are whole only after this (a no-op when nothing is
+  // pending). Call it before anything reads the parameters; Poll lets the gather move meanwhile.
+  void CompleteParams();
+  void Poll() {
+    if (gather_pending_) comm_.Poll();
+  }
   // Seconds of the last SumAndUpdate spent in the update alone (the rest is the exchange; the
   // shared window's sharded update sums and updates in one pass and counts as exchange).
   double update_seconds() const { return update_seconds_; }
@@ -118,6 +127,10 @@ class GradientExchange : public GradientSink {
   std::vector<float> scratch_;          // sharded: this rank's share of the sums
   const float* tail_sums_ = nullptr;
   double update_seconds_ = 0.0;
+  bool overlap_ = false;         // overlap_gather, where it applies (the sharded MPI path)
+  bool gather_pending_ = false;  // the parameters' allgather is started, not completed
+  const MomentumSgd* gather_opt_ = nullptr;  // for max-norm once the gather completes
+  float* gather_params_ = nullptr;
 };
 
 }  // namespace dpmlp

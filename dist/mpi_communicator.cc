@@ -206,6 +206,30 @@ void MpiCommunicator::AllgatherInPlace(float* data, const std::vector<size_t>& c
   }
 }
 
+// Started and left pending: at 2 ranks the ring's one step (a receive and a send), at more ranks
+// Open MPI's MPI_Iallgatherv (the ring's later steps would have to wait for the earlier ones).
+void MpiCommunicator::StartAllgatherInPlace(float* data, const std::vector<size_t>& counts) {
+  std::vector<int> c, displs;
+  IntShares(counts, &c, &displs);
+  if (size_ == 1) return;
+  if (size_ == 2) {
+    const int other = 1 - rank_;
+    pending_.emplace_back();
+    CheckMpi(MPI_Irecv(data + displs[other], c[other], MPI_FLOAT, other, kRingTag, comm_,
+                       &pending_.back()),
+             "MPI_Irecv");
+    pending_.emplace_back();
+    CheckMpi(MPI_Isend(data + displs[rank_], c[rank_], MPI_FLOAT, other, kRingTag, comm_,
+                       &pending_.back()),
+             "MPI_Isend");
+    return;
+  }
+  pending_.emplace_back();
+  CheckMpi(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, c.data(), displs.data(),
+                           MPI_FLOAT, comm_, &pending_.back()),
+           "MPI_Iallgatherv");
+}
+
 void MpiCommunicator::Poll() {
   if (pending_.empty()) return;
   int done = 0;

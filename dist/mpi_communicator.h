@@ -43,6 +43,7 @@ class MpiCommunicator : public Communicator {
   void SharedBarrier() override;
   void ReduceScatterSum(const float* in, float* out, const std::vector<size_t>& counts) override;
   void AllgatherInPlace(float* data, const std::vector<size_t>& counts) override;
+  void StartAllgatherInPlace(float* data, const std::vector<size_t>& counts) override;
   std::vector<double> Allgather(double value) override;
   void Broadcast(float* data, size_t n, int root) override { Bcast(data, n, MPI_FLOAT, root); }
   void Broadcast(std::string* bytes, int root) override;

@@ -69,6 +69,8 @@ struct TrainConfig {
   std::string grad_wire = "fp32";
   std::string allreduce = "auto";  // auto | mpi | shm: how the fused gradient sum runs
   std::string update = "auto";     // auto | replicated | sharded (ZeRO stage 1): who updates what
+  bool overlap_gather = false;     // sharded update over MPI: the parameter allgather left running
+                                   // while the next step's inputs are gathered
 };
 
 // What --normalize `normalize` means for the data set named by the other options: "auto" is

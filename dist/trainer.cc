@@ -107,12 +107,22 @@ void Trainer::Impl::Step(int64_t b) {
   const ShardRange shard = ShardRange::Of(b, comm.rank(), comm.size());
   const size_t* ids = perm.data() + pos.position_in_epoch + shard.begin;
   const int rows = static_cast<int>(shard.size());
-  GatherInputs(data.train, ids, rows, transform, cfg.augment, pos.epoch, x.data());
+  // With --overlap-gather the last step's parameter allgather is still running: the inputs are
+  // gathered in blocks of rows, letting it move between them (each row depends only on its
+  // sample, so the blocks give the same floats).
+  constexpr int kGatherBlock = 16;
+  for (int r = 0; r < rows; r += kGatherBlock) {
+    GatherInputs(data.train, ids + r, static_cast<size_t>(std::min(kGatherBlock, rows - r)),
+                 transform, cfg.augment, pos.epoch,
+                 x.data() + static_cast<size_t>(r) * spec.input_dim);
+    exchange.Poll();
+  }
   GatherTargets(data.train, ids, rows, cls ? labels.data() : nullptr,
                 cls ? nullptr : targets.data());
   ApplyInputDropout(cfg.input_dropout, cfg.seed, pos.step, ids, static_cast<size_t>(rows),
                     spec.input_dim, x.data());
   const DropoutSpec dropout{cfg.dropout, cfg.seed, pos.step, ids};
+  exchange.CompleteParams();
   net.Forward(x.data(), rows, cfg.dropout > 0 ? &dropout : nullptr);
   const BatchStats st = net.Loss(rows, cls ? labels.data() : nullptr,
                                  cls ? nullptr : targets.data(), true, cfg.label_smoothing);
@@ -146,6 +156,8 @@ void Trainer::Impl::Step(int64_t b) {
 void Trainer::Impl::Update(int64_t b, bool finite) {
   const float* t = tail_sums();
   const double loss_sum = t[kLossSum], count = t[kCount];
+  if (count != static_cast<double>(b) || !std::isfinite(loss_sum))
+    exchange.CompleteParams();  // the run ends below: nothing may stay pending
   if (count != static_cast<double>(b))
     throw CollectiveError(kExitInternal, "step " + std::to_string(pos.step) +
                                              ": the ranks processed " + std::to_string(count) +
@@ -174,6 +186,7 @@ void Trainer::Impl::Update(int64_t b, bool finite) {
 void Trainer::Impl::AfterStep() {
   const float* t = tail_sums();
   if (t[kStopFlag] > 0) {
+    exchange.CompleteParams();
     progress.EndEpoch();
     EnterCheckpointCriticalSection();
     const std::string at = "stopped by a signal at step " + std::to_string(pos.step);
@@ -192,6 +205,7 @@ void Trainer::Impl::AfterStep() {
 
 // Epoch end: evaluation, metrics, early stopping, replica check.
 void Trainer::Impl::EndEpoch() {
+  exchange.CompleteParams();
   pb::EpochMetrics m = EpochRecord();
   const EvalResult test = EvaluateSharded(comm, net, data.test, transform);
   m.set_test_loss(test.loss);
@@ -266,6 +280,7 @@ std::string Trainer::Impl::TrackValidation(pb::EpochMetrics* m) {
 
 // Every output that can be written is, even when another failed; then exit 4 names each failure.
 TrainSummary Trainer::Impl::Finish() {
+  exchange.CompleteParams();
   if (checkpoints.enabled()) Output([&] { WriteCheckpoint(); });
   summary.params = net.params();
   if (cfg.early_stop_patience > 0 && !state.best_params.empty()) {

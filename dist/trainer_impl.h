@@ -83,7 +83,8 @@ struct Trainer::Impl {
                                                              : SumPath::kAuto,
                                  config.update == "replicated" ? UpdatePath::kReplicated
                                  : config.update == "sharded"  ? UpdatePath::kSharded
-                                                               : UpdatePath::kAuto}) {
+                                                               : UpdatePath::kAuto,
+                                 config.overlap_gather}) {
     if (exchange.sharded()) opt.SetShard(exchange.share_begin(), exchange.share_end());
     const int64_t n = static_cast<int64_t>(d.train.size);
     steps_per_epoch = std::max<int64_t>(1, (n + cfg.batch_size - 1) / cfg.batch_size);

@@ -40,7 +40,7 @@ void Trainer::Impl::OpenRunFiles() {
 }
 
 std::string Trainer::Impl::WriteCheckpoint() {
-  state.velocity = exchange.WholeVelocity(opt);
+  state.velocity = exchange.WholeVelocity(opt);  // also completes a pending parameter gather
   return checkpoints.Write(CurrentModel(net.params()), state, pos.step);
 }
 
@@ -106,6 +106,7 @@ void Trainer::Impl::WriteMetrics(const pb::EpochMetrics& m) {
 
 void Trainer::Impl::UpdateAverage() {
   if (cfg.average_epochs <= 0 || pos.epoch < cfg.epochs - cfg.average_epochs) return;
+  exchange.CompleteParams();
   const std::vector<float>& p = net.params();
   if (state.average.size() != p.size()) state.average.assign(p.size(), 0.0f);
   pos.average_count = pos.average_count + 1;

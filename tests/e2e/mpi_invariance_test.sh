@@ -91,6 +91,16 @@ EXTRA=(--update replicated --allreduce mpi)
 invariance repmpi3 3 "${MPIRUN[@]}"
 check "np 3 over MPI: the replicated update runs Open MPI's allreduce (the log says so)" \
   grep -q "^gradient exchange: MPI allreduce$" last.out
+# --overlap-gather leaves the sharded update's parameter allgather running while the next step's
+# inputs are gathered: the same floats arrive, so the models are bitwise those without it.
+EXTRA=(--allreduce mpi --overlap-gather)
+invariance ovl2 2 "${MPIRUN[@]}"
+check "--overlap-gather says so in the log" grep -q "allgather overlapped with the next step" last.out
+invariance ovl3 3 "${MPIRUN[@]}"
+for np in 2 3; do
+  check "np $np: the overlapped allgather gives the model bitwise" \
+    grep -q "bitwise yes" <("$MODEL_DIFF" "mpi$np.pb" "ovl$np.pb")
+done
 
 expect_exit 2 "--allreduce shm with --grad-wire bf16" timeout 60 "${MPIRUN[@]}" -np 2 "$DPMLP" \
   "${RUN[@]}" --allreduce shm --grad-wire bf16

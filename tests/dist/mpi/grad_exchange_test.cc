@@ -236,6 +236,7 @@ UpdateRun RunUpdates(const ExchangeOptions& o, const SgdOptions& sgd) {
     if (call % c.size() == c.rank()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
     ex.BeginStep();
     EXPECT_TRUE(ex.SumAndUpdate(opt, run.params.data(), 64.0, 0.3));
+    ex.CompleteParams();  // as the trainer does before the next forward pass
   }
   run.velocity = ex.WholeVelocity(opt);
   run.tail.assign(ex.tail_sums(), ex.tail_sums() + kTail);
@@ -281,6 +282,14 @@ TEST(GradExchangeTest, ShardedUpdateGivesTheReplicatedUpdate) {
     for (SumPath path : {SumPath::kShared, SumPath::kMpi}) {
       const UpdateRun rep = RunUpdates({0, false, path, UpdatePath::kReplicated}, sgd);
       const UpdateRun sh = RunUpdates({0, false, path, UpdatePath::kSharded}, sgd);
+      // The allgather left running until CompleteParams gives the same bits (over the window
+      // the option does not apply).
+      const UpdateRun overlapped = RunUpdates({0, false, path, UpdatePath::kSharded, true}, sgd);
+      EXPECT_EQ(Differing(sh.params, overlapped.params), 0u) << name;
+      EXPECT_EQ(Differing(sh.velocity, overlapped.velocity), 0u) << name;
+      if (p > 1 && path == SumPath::kMpi) {
+        EXPECT_NE(overlapped.describe.find("overlapped"), std::string::npos) << overlapped.describe;
+      }
       const std::string where =
           std::string(name) + (path == SumPath::kShared ? ", shared window" : ", MPI");
       if (p > 1) {
