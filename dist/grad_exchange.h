@@ -87,6 +87,7 @@ class GradientExchange : public GradientSink {
   void Poll() {
     if (gather_pending_) comm_.Poll();
   }
+  bool gather_pending() const { return gather_pending_; }
   // Seconds of the last SumAndUpdate spent in the update alone (the rest is the exchange; the
   // shared window's sharded update sums and updates in one pass and counts as exchange).
   double update_seconds() const { return update_seconds_; }

@@ -110,11 +110,10 @@ void Trainer::Impl::Step(int64_t b) {
   // With --overlap-gather the last step's parameter allgather is still running: the inputs are
   // gathered in blocks of rows, letting it move between them (each row depends only on its
   // sample, so the blocks give the same floats).
-  constexpr int kGatherBlock = 16;
-  for (int r = 0; r < rows; r += kGatherBlock) {
-    GatherInputs(data.train, ids + r, static_cast<size_t>(std::min(kGatherBlock, rows - r)),
-                 transform, cfg.augment, pos.epoch,
-                 x.data() + static_cast<size_t>(r) * spec.input_dim);
+  const int block = exchange.gather_pending() ? 16 : std::max(rows, 1);
+  for (int r = 0; r < rows; r += block) {
+    GatherInputs(data.train, ids + r, static_cast<size_t>(std::min(block, rows - r)), transform,
+                 cfg.augment, pos.epoch, x.data() + static_cast<size_t>(r) * spec.input_dim);
     exchange.Poll();
   }
   GatherTargets(data.train, ids, rows, cls ? labels.data() : nullptr,
