@@ -42,10 +42,11 @@ class Communicator {
   virtual float* SharedSlot() { return nullptr; }
   virtual const float* SharedResult() const { return nullptr; }
   virtual void SharedSum() {}
-  // The window's parts for a caller that sums its own way (the sharded update): rank r's slot,
-  // the result block (writable), and the barrier SharedSum uses (it also makes the window's
-  // writes before it visible to every rank after it).
-  virtual const float* SharedSlotOf(int /*r*/) const { return nullptr; }
+  // The window's parts for a caller that sums its own way (the sharded update): the sum of every
+  // rank's slot over [begin, end) into out, in rank order (SharedSum's arithmetic), the result
+  // block (writable), and the barrier SharedSum uses (it also makes the window's writes before it
+  // visible to every rank after it).
+  virtual void SumSharedSlots(size_t /*begin*/, size_t /*end*/, float* /*out*/) const {}
   virtual float* SharedResultBlock() { return nullptr; }
   virtual void SharedBarrier() {}
   // The sharded update's collectives. Rank r's share is counts[r] consecutive elements, the shares

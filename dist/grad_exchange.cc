@@ -7,6 +7,7 @@
 
 #include "core/bf16.h"
 #include "core/error.h"
+#include "dist/shard.h"
 
 namespace dpmlp {
 
@@ -22,8 +23,9 @@ GradientExchange::GradientExchange(Communicator& comm, size_t nparams, size_t ta
                           "with --allreduce-bucket-kb or --grad-wire bf16");
   sharded_ = p > 1 && fused_fp32 && options_.update != UpdatePath::kReplicated;
   for (int r = 0; r < p; ++r) {
-    share_.push_back(nparams_ * r / p);
-    shares_.push_back(nparams_ * (r + 1) / p - share_.back());
+    const ShardRange share = ShardRange::Of(static_cast<int64_t>(nparams_), r, p);
+    share_.push_back(share.begin);
+    shares_.push_back(share.size());
   }
   // The sharded update's window slot ends with one status float per rank (its share finite?).
   const size_t slot = nparams_ + tail_ + (sharded_ ? p : 0);
@@ -143,18 +145,6 @@ bool GradientExchange::SumAndUpdate(MomentumSgd& opt, float* params, double coun
                  : MpiSumAndUpdate(opt, params, count, lr);
 }
 
-void GradientExchange::SumSlots(size_t begin, size_t end, float* out) const {
-  // In rank order, as SharedSum adds: the same sums, bit for bit.
-  const size_t n = end - begin;
-  const float* first = comm_.SharedSlotOf(0) + begin;
-  const float* second = comm_.SharedSlotOf(1) + begin;
-  for (size_t i = 0; i < n; ++i) out[i] = first[i] + second[i];
-  for (int r = 2; r < comm_.size(); ++r) {
-    const float* in = comm_.SharedSlotOf(r) + begin;
-    for (size_t i = 0; i < n; ++i) out[i] += in[i];
-  }
-}
-
 double GradientExchange::ShardedNorm(const float* share_sums, double count) {
   const double mine = MomentumSgd::MeanGradNorm(share_sums, shares_[comm_.rank()], 1.0);
   double sq = 0.0;
@@ -175,7 +165,7 @@ bool GradientExchange::SharedSumAndUpdate(MomentumSgd& opt, float* params, doubl
   bool ok = true;
   if (opt.options().clip_norm > 0.0) {  // the norm is needed before the first update
     scratch_.resize(hi - lo);
-    SumSlots(lo, hi, scratch_.data());
+    comm_.SumSharedSlots(lo, hi, scratch_.data());
     const double scale = count > 0 ? opt.GradScale(count, ShardedNorm(scratch_.data(), count)) : 0;
     if (count > 0) ok = opt.UpdateSpan(params, scratch_.data(), lo, hi, scale, lr);
     std::memcpy(result + lo, params + lo, (hi - lo) * sizeof(float));
@@ -184,12 +174,12 @@ bool GradientExchange::SharedSumAndUpdate(MomentumSgd& opt, float* params, doubl
     float block[kFusedBlock];
     for (size_t b = lo; b < hi; b += kFusedBlock) {
       const size_t e = std::min(hi, b + kFusedBlock);
-      SumSlots(b, e, block);
+      comm_.SumSharedSlots(b, e, block);
       if (count > 0) ok = opt.UpdateSpan(params, block, b, e, scale, lr) && ok;
       std::memcpy(result + b, params + b, (e - b) * sizeof(float));
     }
   }
-  if (me == p - 1) SumSlots(nparams_, nparams_ + tail_, result + nparams_);
+  if (me == p - 1) comm_.SumSharedSlots(nparams_, nparams_ + tail_, result + nparams_);
   status[me] = ok ? 0.0f : 1.0f;
   // Barrier: every share is updated. The others' shares are copied before this rank's next first
   // barrier, after which they may be rewritten.
@@ -257,14 +247,11 @@ size_t GradientExchange::FirstNonFinite() {
       if (!std::isfinite(g[i - begin])) return i;
     return end;
   };
-  if (!sharded_) {
-    const size_t i = first_in(sums_, 0, nparams_);
-    return i;
-  }
+  if (!sharded_) return first_in(sums_, 0, nparams_);
   const size_t lo = share_begin(), hi = share_end();
   if (shared_) {  // the slots are unchanged until the next step's backward
     scratch_.resize(hi - lo);
-    SumSlots(lo, hi, scratch_.data());
+    comm_.SumSharedSlots(lo, hi, scratch_.data());
   }
   size_t first = first_in(scratch_.data(), lo, hi);
   if (first == hi) first = nparams_;

@@ -108,8 +108,6 @@ class GradientExchange : public GradientSink {
   bool MpiSumAndUpdate(MomentumSgd& opt, float* params, double count, double lr);
   // The mean gradient's norm from this rank's share of the sums (collective).
   double ShardedNorm(const float* share_sums, double count);
-  // Rank r's share of the sums into out, summed over the window's slots in rank order.
-  void SumSlots(size_t begin, size_t end, float* out) const;
 
   Communicator& comm_;
   std::vector<float> own_;  // the buffer unless it is the shared window's slot

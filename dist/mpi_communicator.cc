@@ -10,6 +10,7 @@
 
 #include "core/bf16.h"
 #include "core/error.h"
+#include "dist/shard.h"
 
 namespace dpmlp {
 
@@ -94,8 +95,16 @@ float* MpiCommunicator::SharedSlot() {
   return shared_.base ? shared_.base + static_cast<size_t>(rank_) * shared_.n : nullptr;
 }
 
-const float* MpiCommunicator::SharedSlotOf(int r) const {
-  return shared_.base ? shared_.base + static_cast<size_t>(r) * shared_.n : nullptr;
+void MpiCommunicator::SumSharedSlots(size_t begin, size_t end, float* out) const {
+  if (shared_.win == MPI_WIN_NULL) throw InternalError("SumSharedSlots without PrepareSharedSum");
+  const size_t n = shared_.n, len = end - begin;
+  const float* first = shared_.base + begin;  // slot r: rank r's buffer, at r * n
+  const float* second = first + n;
+  for (size_t i = 0; i < len; ++i) out[i] = first[i] + second[i];
+  for (int r = 2; r < size_; ++r) {
+    const float* in = first + static_cast<size_t>(r) * n;
+    for (size_t i = 0; i < len; ++i) out[i] += in[i];
+  }
 }
 
 const float* MpiCommunicator::SharedResult() const {
@@ -117,7 +126,6 @@ void MpiCommunicator::SharedBarrier() {
 void MpiCommunicator::SharedSum() {
   if (shared_.win == MPI_WIN_NULL) throw InternalError("SharedSum without PrepareSharedSum");
   const size_t n = shared_.n;
-  const float* slots = shared_.base;  // slot r: rank r's buffer
   float* sum = shared_.base + static_cast<size_t>(size_) * n;
   // Two barriers: every slot is written before any rank sums, and every share of the sum is
   // written before any rank reads it. Nothing is overwritten while another rank still needs it: a
@@ -125,35 +133,29 @@ void MpiCommunicator::SharedSum() {
   // been summed), and a rank passes the next first barrier, after which the result block is
   // rewritten, only when every rank has finished with this sum and started its next step.
   SharedBarrier();
-  const size_t lo = n * rank_ / size_, hi = n * (rank_ + 1) / size_;
-  const float* first = slots;
-  const float* second = slots + n;
-  if (size_ == 2) {
-    for (size_t i = lo; i < hi; ++i) sum[i] = first[i] + second[i];
-  } else {
-    for (size_t i = lo; i < hi; ++i) sum[i] = first[i];
-    for (int r = 1; r < size_; ++r) {
-      const float* in = slots + static_cast<size_t>(r) * n;
-      for (size_t i = lo; i < hi; ++i) sum[i] += in[i];
-    }
-  }
+  const ShardRange share = ShardRange::Of(static_cast<int64_t>(n), rank_, size_);
+  SumSharedSlots(share.begin, share.end, sum + share.begin);
   SharedBarrier();
 }
 
-namespace {
-// MPI's int counts and displacements of shares; throws when a share exceeds an int.
-void IntShares(const std::vector<size_t>& counts, std::vector<int>* c, std::vector<int>* displs) {
+// MPI's int counts and displacements of the shares, remembered while the shares stay the same (the
+// sharded update passes the same ones every step); throws when a share exceeds an int.
+const MpiCommunicator::IntShares& MpiCommunicator::SharesFor(const std::vector<size_t>& counts) {
+  if (int_shares_.of == counts) return int_shares_;
+  IntShares made;
   size_t off = 0;
   for (size_t n : counts) {
     if (n > kMaxChunk || off > kMaxChunk)
       throw InternalError("a share of " + std::to_string(n) + " floats at " + std::to_string(off) +
                           " is beyond MPI's int counts");
-    c->push_back(static_cast<int>(n));
-    displs->push_back(static_cast<int>(off));
+    made.c.push_back(static_cast<int>(n));
+    made.displs.push_back(static_cast<int>(off));
     off += n;
   }
+  made.of = counts;
+  int_shares_ = std::move(made);
+  return int_shares_;
 }
-}  // namespace
 
 // Ring reduce-scatter and allgather over point-to-point messages: p - 1 steps, each sending one
 // share to the next rank and receiving one from the previous, so every rank sends (p - 1) / p of
@@ -162,8 +164,8 @@ void IntShares(const std::vector<size_t>& counts, std::vector<int>* c, std::vect
 // (np 2, 0.26-46.5 MB, shared memory and TCP), where the ring needs the same.
 void MpiCommunicator::ReduceScatterSum(const float* in, float* out,
                                        const std::vector<size_t>& counts) {
-  std::vector<int> c, displs;
-  IntShares(counts, &c, &displs);
+  const IntShares& shares = SharesFor(counts);
+  const std::vector<int>&c = shares.c, &displs = shares.displs;
   const int p = size_, next = (rank_ + 1) % p, prev = (rank_ + p - 1) % p;
   if (p == 1) {
     std::copy(in, in + c[0], out);
@@ -190,8 +192,8 @@ void MpiCommunicator::ReduceScatterSum(const float* in, float* out,
 }
 
 void MpiCommunicator::AllgatherInPlace(float* data, const std::vector<size_t>& counts) {
-  std::vector<int> c, displs;
-  IntShares(counts, &c, &displs);
+  const IntShares& shares = SharesFor(counts);
+  const std::vector<int>&c = shares.c, &displs = shares.displs;
   const int p = size_, next = (rank_ + 1) % p, prev = (rank_ + p - 1) % p;
   // Step s passes share (rank - s) on and receives share (rank - s - 1), each into its place.
   for (int s = 0; s + 1 < p; ++s) {
@@ -209,8 +211,8 @@ void MpiCommunicator::AllgatherInPlace(float* data, const std::vector<size_t>& c
 // Started and left pending: at 2 ranks the ring's one step (a receive and a send), at more ranks
 // Open MPI's MPI_Iallgatherv (the ring's later steps would have to wait for the earlier ones).
 void MpiCommunicator::StartAllgatherInPlace(float* data, const std::vector<size_t>& counts) {
-  std::vector<int> c, displs;
-  IntShares(counts, &c, &displs);
+  const IntShares& shares = SharesFor(counts);
+  const std::vector<int>&c = shares.c, &displs = shares.displs;
   if (size_ == 1) return;
   if (size_ == 2) {
     const int other = 1 - rank_;

@@ -38,7 +38,7 @@ class MpiCommunicator : public Communicator {
   float* SharedSlot() override;
   const float* SharedResult() const override;
   void SharedSum() override;
-  const float* SharedSlotOf(int r) const override;
+  void SumSharedSlots(size_t begin, size_t end, float* out) const override;
   float* SharedResultBlock() override;
   void SharedBarrier() override;
   void ReduceScatterSum(const float* in, float* out, const std::vector<size_t>& counts) override;
@@ -88,6 +88,11 @@ class MpiCommunicator : public Communicator {
   std::vector<float> ring_[2];
   static constexpr int kRingTag = 7301;
   std::vector<char> small_;  // the partner's values in RecursiveDoubling
+  struct IntShares {
+    std::vector<size_t> of;      // the shares these are for
+    std::vector<int> c, displs;  // MPI's counts and displacements
+  } int_shares_;
+  const IntShares& SharesFor(const std::vector<size_t>& counts);
   static constexpr int kSmallTag = 7302;
 };
 

@@ -64,8 +64,13 @@ TrainSummary Trainer::Impl::Run() {
     progress.StartEpoch(pos.epoch, cfg.epochs, n, pos.position_in_epoch);
     clock = EpochClock{Clock::now()};
     while (pos.position_in_epoch < n && !MaxStepsReached() && output_failures.empty()) {
-      Step(std::min<int64_t>(cfg.batch_size, n - pos.position_in_epoch));
-      AfterStep();
+      try {
+        Step(std::min<int64_t>(cfg.batch_size, n - pos.position_in_epoch));
+        AfterStep();
+      } catch (...) {
+        exchange.CompleteParams();  // a run that ends here leaves no parameter gather pending
+        throw;
+      }
     }
     progress.EndEpoch();
     if (!output_failures.empty() || pos.position_in_epoch < n) break;  // or --max-steps inside
@@ -155,8 +160,6 @@ void Trainer::Impl::Step(int64_t b) {
 void Trainer::Impl::Update(int64_t b, bool finite) {
   const float* t = tail_sums();
   const double loss_sum = t[kLossSum], count = t[kCount];
-  if (count != static_cast<double>(b) || !std::isfinite(loss_sum))
-    exchange.CompleteParams();  // the run ends below: nothing may stay pending
   if (count != static_cast<double>(b))
     throw CollectiveError(kExitInternal, "step " + std::to_string(pos.step) +
                                              ": the ranks processed " + std::to_string(count) +
@@ -185,7 +188,6 @@ void Trainer::Impl::Update(int64_t b, bool finite) {
 void Trainer::Impl::AfterStep() {
   const float* t = tail_sums();
   if (t[kStopFlag] > 0) {
-    exchange.CompleteParams();
     progress.EndEpoch();
     EnterCheckpointCriticalSection();
     const std::string at = "stopped by a signal at step " + std::to_string(pos.step);
